@@ -1,0 +1,15 @@
+//! The workspace service: everything the CLI and the desktop shell do goes through here, so
+//! the two can never disagree. It owns the store, the master key and the provider adapters;
+//! callers get views (`switchboard_core::views`) and errors as `CommandError`.
+
+mod data_dir;
+mod demo;
+mod errors;
+pub mod sync;
+mod workspace;
+
+pub use data_dir::{DATA_DIR_ENV, demo_folder, real_folder, resolve_data_dir};
+pub use switchboard_core::{CommandError, ErrorCode};
+pub use workspace::{PaymentQuery, Trigger, Workspace, check_stripe_key};
+
+pub type Result<T, E = CommandError> = std::result::Result<T, E>;

@@ -1,0 +1,266 @@
+//! The sync engine for one connection: streams run in order, page by page. Each page's rows,
+//! the run's counts and the stream's checkpoint commit in ONE transaction, so a process killed
+//! at any instant resumes after its last committed page, with no duplicate (upserts are keyed
+//! by connection + external id) and no gap (the checkpoint never passes an uncommitted page).
+
+use crate::errors;
+use std::sync::Arc;
+use std::time::Duration;
+use switchboard_core::records::UpsertOutcome;
+use switchboard_core::views::{SyncProgress, SyncRunView};
+use switchboard_core::{CommandError, ErrorCode};
+use switchboard_providers::{Page, PageRequest, ProviderError, PullPayments, Record};
+use switchboard_store::sync_runs::{Counts, Finish};
+use switchboard_store::{Store, balance_transactions, cursors, payments, refunds, sync_runs};
+
+/// How far before the newest object seen an incremental run starts again, so objects that
+/// become visible late (created earlier than they appear in lists) are not missed.
+pub const LOOKBACK_SECS: i64 = 60 * 60;
+
+/// Retry policy for one page (the full resilient HTTP layer arrives with the sync-engine issue).
+#[derive(Debug, Clone, Copy)]
+pub struct RetryPolicy {
+    pub attempts: u32,
+    pub base_delay: Duration,
+    pub max_delay: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            attempts: 3,
+            base_delay: Duration::from_millis(250),
+            max_delay: Duration::from_secs(10),
+        }
+    }
+}
+
+pub(crate) struct StreamJob<'a> {
+    pub store: &'a Arc<Store>,
+    pub adapter: &'a dyn PullPayments,
+    pub connection_id: &'a str,
+    pub stream: &'a str,
+    pub trigger: &'a str,
+    pub retry: RetryPolicy,
+    pub progress: &'a (dyn Fn(SyncProgress) + Send + Sync),
+}
+
+/// Runs one stream to the end (or to an error) and returns its run row.
+pub(crate) async fn run_stream(job: StreamJob<'_>) -> Result<SyncRunView, CommandError> {
+    let store = job.store.clone();
+    let (conn_id, stream, trigger) = (
+        job.connection_id.to_string(),
+        job.stream.to_string(),
+        job.trigger.to_string(),
+    );
+    // Start (or resume) under one transaction: the checkpoint of an interrupted run is kept.
+    let (run_id, mut cursor) = blocking(&store, {
+        let (conn_id, stream) = (conn_id.clone(), stream.clone());
+        move |s| {
+            let mut conn = s.conn();
+            let tx = conn.transaction()?;
+            sync_runs::mark_interrupted(&tx, &conn_id, &stream)?;
+            let mut cursor = cursors::get(&tx, &conn_id, &stream)?;
+            if cursor.run_floor.is_none() {
+                cursor.run_floor =
+                    Some(cursor.high_water.map_or(0, |h| (h - LOOKBACK_SECS).max(0)));
+                cursor.run_after = None;
+                cursor.run_max_created = None;
+                cursors::put(&tx, &conn_id, &stream, &cursor)?;
+            }
+            let run_id = sync_runs::start(&tx, &conn_id, &stream, &trigger)?;
+            tx.commit()?;
+            Ok((run_id, cursor))
+        }
+    })
+    .await?;
+
+    let mut pages: i64 = 0;
+    let mut fetched: i64 = 0;
+    let mut warnings: Vec<String> = Vec::new();
+    let mut rejected: Vec<String> = Vec::new();
+    let mut request_ids: Vec<String> = Vec::new();
+    let failure: Option<ProviderError> = loop {
+        let request = PageRequest {
+            created_gte: cursor.run_floor.filter(|f| *f > 0),
+            starting_after: cursor.run_after.clone(),
+        };
+        let page = match fetch_with_retry(job.adapter, &stream, &request, job.retry).await {
+            Ok(page) => page,
+            Err(e) => break Some(e),
+        };
+        pages += 1;
+        fetched += page.fetched as i64;
+        if let Some(id) = &page.request_id {
+            request_ids.push(id.clone());
+        }
+        warnings.extend(page.warnings.iter().cloned());
+        rejected.extend(page.rejected.iter().map(|r| {
+            format!(
+                "{} ({})",
+                r.external_id.as_deref().unwrap_or("object without id"),
+                r.reason
+            )
+        }));
+        let has_more = page.has_more;
+        cursor = commit_page(&store, &conn_id, &stream, &run_id, cursor, page).await?;
+        (job.progress)(SyncProgress {
+            connection_id: conn_id.clone(),
+            stream: stream.clone(),
+            pages,
+            fetched,
+            done: !has_more,
+        });
+        if !has_more {
+            break None;
+        }
+    };
+
+    let (status, code, message) = match (&failure, rejected.is_empty()) {
+        (None, true) => ("succeeded", None, None),
+        (None, false) => (
+            "partial",
+            Some(ErrorCode::BadResponse.as_str().to_string()),
+            Some(format!(
+                "{} object(s) could not be read and were skipped: {}",
+                rejected.len(),
+                rejected.join("; ")
+            )),
+        ),
+        (Some(e), _) => (
+            if pages > 0 { "partial" } else { "failed" },
+            Some(e.code().as_str().to_string()),
+            Some(CommandError::from(e.clone()).message),
+        ),
+    };
+    for w in &warnings {
+        tracing::warn!(stream = %stream, "{w}");
+    }
+    let finished = blocking(&store, {
+        let (conn_id, stream, run_id) = (conn_id.clone(), stream.clone(), run_id.clone());
+        move |s| {
+            let mut conn = s.conn();
+            let tx = conn.transaction()?;
+            if failure.is_none() {
+                // The run reached the end: its newest object becomes the high-water mark and
+                // the checkpoint is cleared.
+                let high_water = match (cursor.high_water, cursor.run_max_created) {
+                    (Some(a), Some(b)) => Some(a.max(b)),
+                    (a, b) => a.or(b),
+                };
+                cursors::put(
+                    &tx,
+                    &conn_id,
+                    &stream,
+                    &cursors::Cursor {
+                        high_water,
+                        ..Default::default()
+                    },
+                )?;
+            }
+            sync_runs::finish(
+                &tx,
+                &run_id,
+                &Finish {
+                    status,
+                    error_code: code.as_deref(),
+                    error_message: message.as_deref(),
+                    warnings: &warnings,
+                    request_ids: &request_ids,
+                },
+            )?;
+            let view = sync_runs::get(&tx, &run_id)?;
+            tx.commit()?;
+            Ok(view)
+        }
+    })
+    .await?;
+    Ok(finished)
+}
+
+async fn fetch_with_retry(
+    adapter: &dyn PullPayments,
+    stream: &str,
+    request: &PageRequest,
+    retry: RetryPolicy,
+) -> Result<Page, ProviderError> {
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        match adapter.fetch_page(stream, request).await {
+            Ok(page) => return Ok(page),
+            Err(e) if e.is_transient() && attempt < retry.attempts => {
+                let backoff = retry.base_delay * 2u32.pow(attempt - 1);
+                let wait = e
+                    .retry_after_secs
+                    .map(Duration::from_secs)
+                    .unwrap_or(backoff)
+                    .min(retry.max_delay);
+                tracing::info!(
+                    stream,
+                    attempt,
+                    wait_ms = wait.as_millis() as u64,
+                    "retrying page: {e}"
+                );
+                tokio::time::sleep(wait).await;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Stores one page and moves the checkpoint past it, atomically.
+async fn commit_page(
+    store: &Arc<Store>,
+    conn_id: &str,
+    stream: &str,
+    run_id: &str,
+    mut cursor: cursors::Cursor,
+    page: Page,
+) -> Result<cursors::Cursor, CommandError> {
+    let (conn_id, stream, run_id) = (conn_id.to_string(), stream.to_string(), run_id.to_string());
+    blocking(store, move |s| {
+        let mut conn = s.conn();
+        let tx = conn.transaction()?;
+        let mut counts = Counts {
+            fetched: page.fetched as i64,
+            failed: page.rejected.len() as i64,
+            ..Counts::default()
+        };
+        for record in &page.records {
+            let outcome = match record {
+                Record::Payment(p) => payments::upsert(&tx, &conn_id, p)?,
+                Record::Refund(r) => refunds::upsert(&tx, &conn_id, r)?,
+                Record::BalanceTransaction(b) => balance_transactions::upsert(&tx, &conn_id, b)?,
+            };
+            match outcome {
+                UpsertOutcome::Inserted => counts.inserted += 1,
+                UpsertOutcome::Updated => counts.updated += 1,
+                UpsertOutcome::Unchanged => counts.skipped += 1,
+            }
+        }
+        sync_runs::add_counts(&tx, &run_id, counts)?;
+        if page.last_id.is_some() {
+            cursor.run_after = page.last_id.clone();
+        }
+        if let Some(max) = page.max_created {
+            cursor.run_max_created = Some(cursor.run_max_created.map_or(max, |m| m.max(max)));
+        }
+        cursors::put(&tx, &conn_id, &stream, &cursor)?;
+        tx.commit()?;
+        Ok(cursor)
+    })
+    .await
+}
+
+/// Runs database work off the async workers.
+pub(crate) async fn blocking<T: Send + 'static>(
+    store: &Arc<Store>,
+    f: impl FnOnce(&Store) -> switchboard_store::Result<T> + Send + 'static,
+) -> Result<T, CommandError> {
+    let store = store.clone();
+    tokio::task::spawn_blocking(move || f(&store))
+        .await
+        .map_err(|e| errors::internal(format!("database task failed: {e}")))?
+        .map_err(errors::store)
+}

@@ -1,0 +1,480 @@
+use crate::sync::{self, RetryPolicy, StreamJob, blocking};
+use crate::{Result, data_dir, errors};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use switchboard_core::secret::SecretString;
+use switchboard_core::views::*;
+use switchboard_core::{CommandError, ErrorCode};
+use switchboard_providers::PullPayments;
+use switchboard_providers::stripe::Stripe;
+use switchboard_secrets::{MasterKey, Sealed};
+use switchboard_store::secrets::SecretRow;
+use switchboard_store::workspace::WorkspaceRow;
+use switchboard_store::{
+    DB_FILE, Store, balance_transactions, connections, payments, refunds, sync_runs,
+};
+
+/// Query of `list_payments`: keyset paging, newest first.
+#[derive(Debug, Clone, Default)]
+pub struct PaymentQuery {
+    /// Connection name or id; all connections when `None`.
+    pub connection: Option<String>,
+    /// Page size; default 200, at most 1,000.
+    pub limit: Option<usize>,
+    /// `next_cursor` of the previous page.
+    pub after: Option<String>,
+}
+
+/// What started a sync run (stored on the run row).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Trigger {
+    Manual,
+    Demo,
+    Schedule,
+}
+
+impl Trigger {
+    fn as_str(self) -> &'static str {
+        match self {
+            Trigger::Manual => "manual",
+            Trigger::Demo => "demo",
+            Trigger::Schedule => "schedule",
+        }
+    }
+}
+
+const API_KEY: &str = "api_key";
+pub(crate) const DEFAULT_PAGE: usize = 200;
+const MAX_PAGE: usize = 1000;
+
+/// An open workspace (real, or the demo under `<data dir>/demo/`).
+pub struct Workspace {
+    pub(crate) store: Arc<Store>,
+    key: Arc<MasterKey>,
+    kind: WorkspaceKind,
+    folder: PathBuf,
+    client: reqwest::Client,
+    /// One sync at a time per workspace in this process. (A lease shared across processes
+    /// arrives with the sync-engine issue.)
+    sync_lock: tokio::sync::Mutex<()>,
+    retry: RetryPolicy,
+    /// The in-process sandbox the demo talks to; stops with the workspace.
+    pub(crate) sandbox: Option<switchboard_sandbox::Sandbox>,
+}
+
+impl Workspace {
+    /// Whether a real workspace database exists ("something is configured").
+    pub fn real_exists(data_dir: &Path) -> bool {
+        data_dir::real_folder(data_dir).join(DB_FILE).exists()
+    }
+
+    /// Opens (creating if needed) the real workspace.
+    pub async fn open_real(data_dir: &Path) -> Result<Workspace> {
+        Self::open_folder(data_dir::real_folder(data_dir), WorkspaceKind::Real).await
+    }
+
+    /// Opens the demo workspace: starts the sandbox in-process, points the demo Stripe
+    /// connection at it, and runs a first sync when nothing has been synced yet.
+    pub async fn open_demo(data_dir: &Path) -> Result<Workspace> {
+        crate::demo::open(data_dir).await
+    }
+
+    pub(crate) async fn open_folder(folder: PathBuf, kind: WorkspaceKind) -> Result<Workspace> {
+        let kind_str = match kind {
+            WorkspaceKind::Demo => "demo",
+            WorkspaceKind::Real => "real",
+        };
+        let opened = {
+            let folder = folder.clone();
+            tokio::task::spawn_blocking(move || open_blocking(&folder, kind_str))
+                .await
+                .map_err(|e| errors::internal(format!("opening the workspace failed: {e}")))??
+        };
+        let (store, key) = opened;
+        Ok(Workspace {
+            store: Arc::new(store),
+            key: Arc::new(key),
+            kind,
+            folder,
+            client: switchboard_providers::http::client(),
+            sync_lock: tokio::sync::Mutex::new(()),
+            retry: RetryPolicy::default(),
+            sandbox: None,
+        })
+    }
+
+    /// Overrides the page retry policy (tests use short delays).
+    pub fn set_retry_policy(&mut self, retry: RetryPolicy) {
+        self.retry = retry;
+    }
+
+    pub fn info(&self) -> WorkspaceInfo {
+        WorkspaceInfo {
+            kind: self.kind,
+            path: self.folder.display().to_string(),
+        }
+    }
+
+    /// Validates the key with `GET /v1/charges?limit=1`, then stores the connection and the
+    /// encrypted key in one transaction. Nothing is stored when validation fails.
+    pub async fn add_stripe_connection(
+        &self,
+        input: NewStripeConnection,
+    ) -> Result<ConnectionView> {
+        let (name, api_key, api_base) = checked_stripe_input(input)?;
+        let taken = blocking(&self.store, {
+            let name = name.clone();
+            move |s| connections::name_taken(&s.conn(), &name)
+        })
+        .await?;
+        if taken {
+            return Err(CommandError::new(
+                ErrorCode::Conflict,
+                format!("A connection named “{name}” already exists. Choose another name."),
+            ));
+        }
+        let adapter = Stripe::new(self.client.clone(), api_base.as_deref(), api_key.clone());
+        adapter.verify().await.map_err(CommandError::from)?;
+        let base =
+            api_base.unwrap_or_else(|| switchboard_providers::stripe::DEFAULT_API_BASE.to_string());
+        self.insert_connection("stripe", &name, &base, &api_key)
+            .await
+    }
+
+    /// Stores a verified connection and its sealed key together.
+    pub(crate) async fn insert_connection(
+        &self,
+        provider: &'static str,
+        name: &str,
+        api_base: &str,
+        api_key: &SecretString,
+    ) -> Result<ConnectionView> {
+        let id = switchboard_store::new_id();
+        let secret_id = switchboard_store::new_id();
+        let sealed = self
+            .key
+            .seal(api_key.expose().as_bytes(), secret_id.as_bytes());
+        let (name, api_base) = (name.to_string(), api_base.to_string());
+        blocking(&self.store, move |s| {
+            let mut conn = s.conn();
+            let tx = conn.transaction()?;
+            connections::insert(
+                &tx,
+                &connections::NewConnection {
+                    id: &id,
+                    provider,
+                    name: &name,
+                    account_id: None,
+                    api_base: &api_base,
+                },
+            )?;
+            switchboard_store::secrets::put(
+                &tx,
+                &id,
+                API_KEY,
+                &SecretRow {
+                    id: secret_id,
+                    nonce: sealed.nonce,
+                    ciphertext: sealed.ciphertext,
+                },
+            )?;
+            let view = connections::find(&tx, &id)?;
+            tx.commit()?;
+            Ok(view)
+        })
+        .await
+    }
+
+    /// Replaces a connection's stored key (the demo's key follows the sandbox seed).
+    pub(crate) async fn replace_api_key(
+        &self,
+        connection_id: &str,
+        api_key: &SecretString,
+    ) -> Result<()> {
+        let secret_id = switchboard_store::new_id();
+        let sealed = self
+            .key
+            .seal(api_key.expose().as_bytes(), secret_id.as_bytes());
+        let connection_id = connection_id.to_string();
+        blocking(&self.store, move |s| {
+            switchboard_store::secrets::put(
+                &s.conn(),
+                &connection_id,
+                API_KEY,
+                &SecretRow {
+                    id: secret_id,
+                    nonce: sealed.nonce,
+                    ciphertext: sealed.ciphertext,
+                },
+            )
+        })
+        .await
+    }
+
+    async fn api_key(&self, connection_id: &str) -> Result<SecretString> {
+        let connection_id = connection_id.to_string();
+        let row = blocking(&self.store, move |s| {
+            switchboard_store::secrets::get(&s.conn(), &connection_id, API_KEY)
+        })
+        .await?
+        .ok_or_else(|| {
+            CommandError::new(
+                ErrorCode::AuthFailed,
+                "This connection has no stored key. Reconnect it with a new key.",
+            )
+        })?;
+        self.key
+            .open(
+                &Sealed {
+                    nonce: row.nonce,
+                    ciphertext: row.ciphertext,
+                },
+                row.id.as_bytes(),
+            )
+            .map_err(errors::secrets)
+    }
+
+    pub async fn list_connections(&self) -> Result<Vec<ConnectionView>> {
+        blocking(&self.store, |s| connections::list(&s.conn())).await
+    }
+
+    pub async fn find_connection(&self, name_or_id: &str) -> Result<ConnectionView> {
+        let key = name_or_id.to_string();
+        blocking(&self.store, move |s| connections::find(&s.conn(), &key)).await
+    }
+
+    pub(crate) async fn set_api_base(&self, connection_id: &str, api_base: &str) -> Result<()> {
+        let (id, base) = (connection_id.to_string(), api_base.to_string());
+        blocking(&self.store, move |s| {
+            connections::set_api_base(&s.conn(), &id, &base)
+        })
+        .await
+    }
+
+    /// Syncs one connection (by name or id) or all, calling `progress` as pages arrive.
+    /// Returns one run per stream. A connection that fails does not stop the others; the
+    /// error is recorded on its run and its card.
+    pub async fn sync(
+        &self,
+        connection: Option<&str>,
+        trigger: Trigger,
+        progress: &(dyn Fn(SyncProgress) + Send + Sync),
+    ) -> Result<Vec<SyncRunView>> {
+        let targets = match connection {
+            Some(key) => vec![self.find_connection(key).await?],
+            None => self.list_connections().await?,
+        };
+        let _guard = self.sync_lock.lock().await;
+        let mut runs = Vec::new();
+        for target in targets {
+            runs.extend(self.sync_connection(&target, trigger, progress).await?);
+        }
+        Ok(runs)
+    }
+
+    async fn sync_connection(
+        &self,
+        target: &ConnectionView,
+        trigger: Trigger,
+        progress: &(dyn Fn(SyncProgress) + Send + Sync),
+    ) -> Result<Vec<SyncRunView>> {
+        let adapter: Box<dyn PullPayments> = match target.provider.as_str() {
+            "stripe" => Box::new(Stripe::new(
+                self.client.clone(),
+                Some(&target.api_base),
+                self.api_key(&target.id).await?,
+            )),
+            other => {
+                return Err(errors::invalid(format!(
+                    "Syncing {other} is not available yet."
+                )));
+            }
+        };
+        let mut runs = Vec::new();
+        let mut last_error = None;
+        for stream in adapter.streams() {
+            let run = sync::run_stream(StreamJob {
+                store: &self.store,
+                adapter: adapter.as_ref(),
+                connection_id: &target.id,
+                stream,
+                trigger: trigger.as_str(),
+                retry: self.retry,
+                progress,
+            })
+            .await?;
+            let auth_failed = run.error_code.as_deref() == Some(ErrorCode::AuthFailed.as_str());
+            if run.error_message.is_some() {
+                last_error = run.error_message.clone();
+            }
+            runs.push(run);
+            if auth_failed {
+                // The key is dead: the other streams would fail the same way.
+                break;
+            }
+        }
+        let (id, finished) = (target.id.clone(), switchboard_core::now_rfc3339());
+        let auth_failed = runs
+            .last()
+            .is_some_and(|r| r.error_code.as_deref() == Some(ErrorCode::AuthFailed.as_str()));
+        blocking(&self.store, move |s| {
+            let conn = s.conn();
+            connections::record_sync(&conn, &id, &finished, last_error.as_deref())?;
+            if auth_failed {
+                connections::mark_needs_reconnect(
+                    &conn,
+                    &id,
+                    "Stripe rejected the stored key. Connect again with a valid key.",
+                )?;
+            }
+            Ok(())
+        })
+        .await?;
+        Ok(runs)
+    }
+
+    pub async fn list_payments(&self, query: PaymentQuery) -> Result<PaymentPage> {
+        let connection_id = match &query.connection {
+            Some(key) => Some(self.find_connection(key).await?.id),
+            None => None,
+        };
+        let limit = query.limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE);
+        blocking(&self.store, move |s| {
+            payments::page(
+                &s.conn(),
+                connection_id.as_deref(),
+                limit,
+                query.after.as_deref(),
+            )
+        })
+        .await
+    }
+
+    /// One payment by our id, with refunds, settlement and raw JSON.
+    pub async fn get_payment(&self, id: &str) -> Result<PaymentDetail> {
+        let id = id.to_string();
+        blocking(&self.store, move |s| {
+            let conn = s.conn();
+            let (payment, raw, bt) = payments::get(&conn, &id)?;
+            let refunds =
+                refunds::for_payment(&conn, &payment.connection_id, &payment.external_id)?;
+            let settlement = match bt {
+                Some(bt) => balance_transactions::get(&conn, &payment.connection_id, &bt)?,
+                None => None,
+            };
+            let raw_json = serde_json::from_str::<serde_json::Value>(&raw)
+                .and_then(|v| serde_json::to_string_pretty(&v))
+                .unwrap_or(raw);
+            Ok(PaymentDetail {
+                payment,
+                refunds,
+                settlement,
+                raw_json,
+            })
+        })
+        .await
+    }
+
+    pub async fn list_sync_runs(&self, limit: usize) -> Result<Vec<SyncRunView>> {
+        blocking(&self.store, move |s| sync_runs::list(&s.conn(), limit)).await
+    }
+}
+
+/// Opens the store and the master key, creating the workspace row (and the key) on first use.
+fn open_blocking(folder: &Path, kind: &str) -> Result<(Store, MasterKey)> {
+    let store = Store::open_folder(folder).map_err(errors::store)?;
+    let row = switchboard_store::workspace::get(&store.conn()).map_err(errors::store)?;
+    let key = match row {
+        Some(row) => {
+            let key = MasterKey::load(&row.uuid, false).map_err(errors::secrets)?;
+            key.verify(&Sealed {
+                nonce: row.key_check_nonce,
+                ciphertext: row.key_check,
+            })
+            .map_err(errors::secrets)?;
+            key
+        }
+        None => {
+            let uuid = uuid::Uuid::new_v4().to_string();
+            let key = MasterKey::load(&uuid, true).map_err(errors::secrets)?;
+            let check = key.key_check();
+            switchboard_store::workspace::insert(
+                &store.conn(),
+                &WorkspaceRow {
+                    uuid,
+                    kind: kind.to_string(),
+                    key_check_nonce: check.nonce,
+                    key_check: check.ciphertext,
+                },
+            )
+            .map_err(errors::store)?;
+            key
+        }
+    };
+    Ok((store, key))
+}
+
+/// Checks a new Stripe connection's input and makes one real call with the key, without
+/// touching any workspace (the CLI checks before creating a workspace for it).
+pub async fn check_stripe_key(input: NewStripeConnection) -> Result<()> {
+    let (_, api_key, api_base) = checked_stripe_input(input)?;
+    Stripe::new(
+        switchboard_providers::http::client(),
+        api_base.as_deref(),
+        api_key,
+    )
+    .verify()
+    .await
+    .map_err(CommandError::from)
+}
+
+fn checked_stripe_input(
+    input: NewStripeConnection,
+) -> Result<(String, SecretString, Option<String>)> {
+    let NewStripeConnection {
+        name,
+        api_key,
+        api_base,
+    } = input;
+    let api_key = SecretString::new(api_key.trim());
+    let name = name.trim().to_string();
+    if name.is_empty() {
+        return Err(errors::invalid(
+            "Give the connection a name, e.g. “Main Stripe account”.",
+        ));
+    }
+    validate_stripe_key(&api_key)?;
+    let api_base = api_base
+        .map(|b| b.trim().trim_end_matches('/').to_string())
+        .filter(|b| !b.is_empty());
+    if let Some(base) = &api_base {
+        validate_base_url(base)?;
+    }
+    Ok((name, api_key, api_base))
+}
+
+fn validate_stripe_key(key: &SecretString) -> Result<()> {
+    let k = key.expose().trim();
+    if k.starts_with("pk_") {
+        return Err(errors::invalid(
+            "That is a publishable key (pk_…). Switchboard needs a secret (sk_…) or, better, a restricted key (rk_…) with read access to Charges, Refunds and Balance transactions.",
+        ));
+    }
+    if !(k.starts_with("sk_") || k.starts_with("rk_"))
+        || k.len() < 10
+        || k.contains(char::is_whitespace)
+    {
+        return Err(errors::invalid(
+            "That does not look like a Stripe API key. Paste a restricted key (rk_…) or a secret key (sk_…) from the Stripe Dashboard (Developers → API keys).",
+        ));
+    }
+    Ok(())
+}
+
+fn validate_base_url(base: &str) -> Result<()> {
+    let ok = reqwest::Url::parse(base)
+        .ok()
+        .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some());
+    ok.map(|_| ())
+        .ok_or_else(|| errors::invalid(format!("“{base}” is not an http(s) URL.")))
+}

@@ -1,0 +1,361 @@
+//! `switchboard`: the command-line interface. A thin layer over `switchboard-app`, so it and
+//! the desktop app always agree. Results go to standard output; errors and progress go to
+//! standard error (one JSON object per error under `--json`). Exit status: 0 success,
+//! 1 failure, 2 usage error. See docs/CLI.md.
+
+mod output;
+
+use clap::{Args, Parser, Subcommand};
+use output::Output;
+use std::io::Read;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use switchboard_app::{CommandError, ErrorCode, PaymentQuery, Trigger, Workspace};
+use switchboard_core::views::NewStripeConnection;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "switchboard",
+    version,
+    about = "Run your business integrations from one place"
+)]
+struct Cli {
+    #[command(flatten)]
+    global: Global,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args, Debug, Clone)]
+struct Global {
+    /// Data folder (default: $SWITCHBOARD_DATA_DIR, else the OS data folder)
+    #[arg(long, global = true, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    /// Machine-readable output: JSON Lines on stdout, JSON errors on stderr
+    #[arg(long, global = true)]
+    json: bool,
+    /// Use the demo workspace (with its in-process sandbox) instead of the real one
+    #[arg(long, global = true)]
+    demo: bool,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Fake providers on loopback, for tests, benchmarks and trying things out
+    #[command(subcommand)]
+    Sandbox(SandboxCommand),
+    /// Connect a provider account
+    #[command(subcommand)]
+    Connect(ConnectCommand),
+    /// Connections of the workspace
+    #[command(subcommand)]
+    Connections(ConnectionsCommand),
+    /// Pull data from providers
+    #[command(subcommand)]
+    Sync(SyncCommand),
+    /// Payments pulled from payment providers
+    #[command(subcommand)]
+    Payments(PaymentsCommand),
+}
+
+#[derive(Subcommand, Debug)]
+enum SandboxCommand {
+    /// Serve fake providers until interrupted; prints one JSON line when ready
+    Serve {
+        /// Port on 127.0.0.1 (default: a free one)
+        #[arg(long, default_value_t = 0)]
+        port: u16,
+        /// Seed of the generated data
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// Number of Stripe charges to generate
+        #[arg(long, default_value_t = 3000)]
+        stripe_charges: usize,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum ConnectCommand {
+    /// Connect Stripe with an API key read from $STRIPE_API_KEY or standard input
+    Stripe {
+        /// A name for the connection, e.g. "Main Stripe"
+        #[arg(long)]
+        name: String,
+        /// API base URL (default https://api.stripe.com)
+        #[arg(long, value_name = "URL")]
+        api_base: Option<String>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum ConnectionsCommand {
+    /// List connections
+    List,
+}
+
+#[derive(Subcommand, Debug)]
+enum SyncCommand {
+    /// Sync one connection, or all
+    Run {
+        /// Connection name or id (default: all)
+        #[arg(long)]
+        connection: Option<String>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum PaymentsCommand {
+    /// List payments, newest first
+    List {
+        /// Connection name or id
+        #[arg(long)]
+        connection: Option<String>,
+        /// Print at most N payments (default: all)
+        #[arg(long, value_name = "N")]
+        limit: Option<usize>,
+        /// Start after this cursor (printed by a previous `--limit` listing on stderr)
+        #[arg(long, value_name = "CURSOR")]
+        after: Option<String>,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // Help and version are successes; anything else is a usage error (exit 2).
+            let _ = e.print();
+            return if e.use_stderr() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("SWITCHBOARD_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let out = Output::new(cli.global.json);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            out.error(&CommandError::new(
+                ErrorCode::Internal,
+                format!("cannot start: {e}"),
+            ));
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli, &out)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            out.error(&e);
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn open(global: &Global) -> Result<Workspace, CommandError> {
+    let data_dir = switchboard_app::resolve_data_dir(global.data_dir.as_deref());
+    if global.demo {
+        Workspace::open_demo(&data_dir).await
+    } else {
+        Workspace::open_real(&data_dir).await
+    }
+}
+
+/// Whether there is anything to read: a real workspace that was never created is empty,
+/// and reading it must not create it (that would switch the app out of its demo).
+fn nothing_configured(global: &Global) -> bool {
+    !global.demo
+        && !Workspace::real_exists(&switchboard_app::resolve_data_dir(
+            global.data_dir.as_deref(),
+        ))
+}
+
+async fn run(cli: Cli, out: &Output) -> Result<(), CommandError> {
+    let global = cli.global;
+    match cli.command {
+        Command::Sandbox(SandboxCommand::Serve {
+            port,
+            seed,
+            stripe_charges,
+        }) => {
+            let sandbox = switchboard_sandbox::Sandbox::start(switchboard_sandbox::SandboxConfig {
+                port,
+                seed,
+                stripe_charges,
+            })
+            .await
+            .map_err(|e| {
+                CommandError::new(
+                    ErrorCode::Internal,
+                    format!("the sandbox could not start: {e}"),
+                )
+            })?;
+            out.line(&sandbox.ready_line().to_string());
+            wait_for_interrupt().await;
+            sandbox.shutdown().await;
+            Ok(())
+        }
+        Command::Connect(ConnectCommand::Stripe { name, api_base }) => {
+            let api_key = read_api_key()?;
+            let input = NewStripeConnection {
+                name,
+                api_key,
+                api_base,
+            };
+            if nothing_configured(&global) {
+                // Check the key before creating the workspace, so a wrong key stores nothing.
+                switchboard_app::check_stripe_key(input.clone()).await?;
+            }
+            let workspace = open(&global).await?;
+            let connection = workspace.add_stripe_connection(input).await?;
+            out.connection(&connection);
+            Ok(())
+        }
+        Command::Connections(ConnectionsCommand::List) => {
+            if nothing_configured(&global) {
+                out.hint("No connections yet. Connect one with `switchboard connect stripe --name NAME` (key on stdin or in STRIPE_API_KEY), or try `--demo`.");
+                return Ok(());
+            }
+            let workspace = open(&global).await?;
+            let connections = workspace.list_connections().await?;
+            if connections.is_empty() {
+                out.hint("No connections yet. Connect one with `switchboard connect stripe --name NAME`.");
+            }
+            for c in &connections {
+                out.connection(c);
+            }
+            Ok(())
+        }
+        Command::Sync(SyncCommand::Run { connection }) => {
+            if nothing_configured(&global) {
+                return Err(CommandError::new(
+                    ErrorCode::NotFound,
+                    "Nothing to sync: connect an account first (`switchboard connect stripe --name NAME`), or use --demo.",
+                ));
+            }
+            let workspace = open(&global).await?;
+            let progress = out.progress();
+            let runs = workspace
+                .sync(connection.as_deref(), Trigger::Manual, &progress)
+                .await?;
+            out.end_progress();
+            for run in &runs {
+                out.sync_run(run);
+            }
+            match runs
+                .iter()
+                .find(|r| r.status == "failed" || r.status == "partial")
+            {
+                Some(bad) => Err(CommandError::new(
+                    bad.error_code
+                        .as_deref()
+                        .and_then(|c| {
+                            serde_json::from_value(serde_json::Value::String(c.into())).ok()
+                        })
+                        .unwrap_or(ErrorCode::ProviderError),
+                    format!(
+                        "Sync of {} ({}) {}: {}",
+                        bad.connection,
+                        bad.stream,
+                        bad.status,
+                        bad.error_message
+                            .as_deref()
+                            .unwrap_or("see `switchboard sync` runs")
+                    ),
+                )),
+                None => Ok(()),
+            }
+        }
+        Command::Payments(PaymentsCommand::List {
+            connection,
+            limit,
+            after,
+        }) => {
+            if nothing_configured(&global) {
+                return Ok(());
+            }
+            let workspace = open(&global).await?;
+            let mut remaining = limit;
+            let mut after = after;
+            loop {
+                let page_size = remaining.map_or(1000, |r| r.min(1000));
+                if page_size == 0 {
+                    break;
+                }
+                let page = workspace
+                    .list_payments(PaymentQuery {
+                        connection: connection.clone(),
+                        limit: Some(page_size),
+                        after: after.clone(),
+                    })
+                    .await?;
+                for p in &page.items {
+                    out.payment(p);
+                }
+                if let Some(r) = remaining.as_mut() {
+                    *r -= page.items.len();
+                }
+                match page.next_cursor {
+                    Some(next) if remaining != Some(0) => after = Some(next),
+                    Some(next) => {
+                        out.hint(&format!("More payments follow: --after {next}"));
+                        break;
+                    }
+                    None => break,
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
+/// The key comes from the environment or standard input, never from an argument (arguments
+/// are visible to every user of the machine in the process list).
+fn read_api_key() -> Result<String, CommandError> {
+    if let Ok(key) = std::env::var("STRIPE_API_KEY")
+        && !key.trim().is_empty()
+    {
+        return Ok(key.trim().to_string());
+    }
+    let mut key = String::new();
+    std::io::stdin().read_to_string(&mut key).map_err(|e| {
+        CommandError::new(
+            ErrorCode::InvalidInput,
+            format!("cannot read the key from standard input: {e}"),
+        )
+    })?;
+    let key = key.trim().to_string();
+    if key.is_empty() {
+        return Err(CommandError::new(
+            ErrorCode::InvalidInput,
+            "No API key given: set STRIPE_API_KEY or pipe the key on standard input.",
+        ));
+    }
+    Ok(key)
+}
+
+async fn wait_for_interrupt() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut term = signal(SignalKind::terminate()).expect("install SIGTERM handler");
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

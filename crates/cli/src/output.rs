@@ -1,0 +1,147 @@
+//! How results, progress and errors are printed: human text, or JSON Lines with `--json`.
+
+use std::io::{IsTerminal, Write};
+use switchboard_app::CommandError;
+use switchboard_core::views::{ConnectionView, PaymentView, SyncProgress, SyncRunView};
+
+pub struct Output {
+    json: bool,
+    tty: bool,
+}
+
+fn decimal(amount: i64, exponent: u8) -> String {
+    let digits = amount.unsigned_abs().to_string();
+    let exp = usize::from(exponent);
+    let body = if exp == 0 {
+        digits
+    } else {
+        let padded = format!("{digits:0>width$}", width = exp + 1);
+        let (int, frac) = padded.split_at(padded.len() - exp);
+        format!("{int}.{frac}")
+    };
+    if amount < 0 { format!("-{body}") } else { body }
+}
+
+impl Output {
+    pub fn new(json: bool) -> Self {
+        Output {
+            json,
+            tty: std::io::stderr().is_terminal(),
+        }
+    }
+
+    pub fn line(&self, text: &str) {
+        let mut stdout = std::io::stdout().lock();
+        let _ = writeln!(stdout, "{text}");
+        let _ = stdout.flush();
+    }
+
+    fn json_line<T: serde::Serialize>(&self, value: &T) {
+        match serde_json::to_string(value) {
+            Ok(s) => self.line(&s),
+            Err(e) => eprintln!("cannot serialise output: {e}"),
+        }
+    }
+
+    /// A note for a person (stderr, so it never mixes with results).
+    pub fn hint(&self, text: &str) {
+        if !self.json {
+            eprintln!("{text}");
+        }
+    }
+
+    pub fn error(&self, e: &CommandError) {
+        if self.json {
+            eprintln!(
+                "{}",
+                serde_json::to_string(e).unwrap_or_else(|_| e.message.clone())
+            );
+        } else {
+            eprintln!("error: {}", e.message);
+        }
+    }
+
+    pub fn connection(&self, c: &ConnectionView) {
+        if self.json {
+            return self.json_line(c);
+        }
+        self.line(&format!(
+            "{}\t{}\t{}\t{:?}\tlast sync {}\t{} payments",
+            c.name,
+            c.provider,
+            c.api_base,
+            c.status,
+            c.last_sync_at.as_deref().unwrap_or("never"),
+            c.payment_count
+        ));
+    }
+
+    pub fn payment(&self, p: &PaymentView) {
+        if self.json {
+            return self.json_line(p);
+        }
+        self.line(&format!(
+            "{}\t{}\t{} {}\t{}\t{}\t{}",
+            p.created_at,
+            p.external_id,
+            decimal(p.amount_minor, p.currency_exponent),
+            p.currency,
+            p.status,
+            p.connection,
+            p.description.as_deref().unwrap_or("")
+        ));
+    }
+
+    pub fn sync_run(&self, r: &SyncRunView) {
+        if self.json {
+            return self.json_line(r);
+        }
+        self.line(&format!(
+            "{}\t{}\t{}\tfetched {}\tinserted {}\tupdated {}\tfailed {}\t{:.1}s",
+            r.connection,
+            r.stream,
+            r.status,
+            r.fetched,
+            r.inserted,
+            r.updated,
+            r.failed,
+            r.duration_ms.unwrap_or(0) as f64 / 1000.0
+        ));
+    }
+
+    /// Progress callback: JSON Lines events on stderr with `--json`, a live line on a TTY.
+    pub fn progress(&self) -> impl Fn(SyncProgress) + Send + Sync + 'static {
+        let (json, tty) = (self.json, self.tty);
+        move |p: SyncProgress| {
+            if json {
+                if let Ok(s) =
+                    serde_json::to_string(&serde_json::json!({"event": "progress", "progress": p}))
+                {
+                    eprintln!("{s}");
+                }
+            } else if tty {
+                eprint!(
+                    "\r\x1b[2K{}: page {}, {} fetched",
+                    p.stream, p.pages, p.fetched
+                );
+                if p.done {
+                    eprintln!();
+                }
+            }
+        }
+    }
+
+    pub fn end_progress(&self) {}
+}
+
+#[cfg(test)]
+mod tests {
+    use super::decimal;
+
+    #[test]
+    fn decimals() {
+        assert_eq!(decimal(1234, 0), "1234");
+        assert_eq!(decimal(1234, 2), "12.34");
+        assert_eq!(decimal(-5, 3), "-0.005");
+    }
+}

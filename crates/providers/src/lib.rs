@@ -1,0 +1,65 @@
+//! Provider adapters, one module each, behind small capability traits. An adapter speaks the
+//! provider's real API (paths, parameters, auth, pagination, error bodies) and turns answers
+//! into the normalised records of `switchboard_core::records`. It does not touch the database.
+
+pub mod error;
+pub mod http;
+pub mod stripe;
+
+pub use error::{ProviderError, ProviderErrorKind};
+
+use async_trait::async_trait;
+use switchboard_core::records::{BalanceTransactionRecord, PaymentRecord, RefundRecord};
+
+/// One normalised object from a page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Record {
+    Payment(PaymentRecord),
+    Refund(RefundRecord),
+    BalanceTransaction(BalanceTransactionRecord),
+}
+
+/// Where a page starts: objects created at or after `created_gte`, after the object
+/// `starting_after` in the provider's newest-first order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PageRequest {
+    pub created_gte: Option<i64>,
+    pub starting_after: Option<String>,
+}
+
+/// An object the adapter could not use: kept out of the store, counted as failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejected {
+    pub external_id: Option<String>,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Page {
+    pub records: Vec<Record>,
+    pub rejected: Vec<Rejected>,
+    /// Things worth telling the user that did not stop the record (an unknown status value).
+    pub warnings: Vec<String>,
+    /// Objects the provider returned (usable or not).
+    pub fetched: usize,
+    /// Id of the page's last object, the `starting_after` of the next page.
+    pub last_id: Option<String>,
+    /// Largest `created` on the page.
+    pub max_created: Option<i64>,
+    pub has_more: bool,
+    /// The provider's request id, for support.
+    pub request_id: Option<String>,
+}
+
+/// Capability: pull payments and what belongs to them, stream by stream, page by page.
+#[async_trait]
+pub trait PullPayments: Send + Sync {
+    /// Stream names this adapter syncs, in the order they should run.
+    fn streams(&self) -> &'static [&'static str];
+
+    /// One page of `stream`.
+    async fn fetch_page(&self, stream: &str, request: &PageRequest) -> Result<Page, ProviderError>;
+
+    /// One cheap authenticated call that proves the credentials work.
+    async fn verify(&self) -> Result<(), ProviderError>;
+}

@@ -1,0 +1,144 @@
+//! Fake providers on loopback, faithful to the providers' official API specs, with seeded data.
+//!
+//! [`Sandbox::start`] binds `127.0.0.1` (an ephemeral port unless one is given), generates every
+//! provider's data from one seed, and serves until [`Sandbox::shutdown`] or drop. What is served
+//! is announced by [`Sandbox::ready_line`], the one JSON line `switchboard sandbox serve` prints:
+//! `{"providers":{"stripe":{"api_base":"http://127.0.0.1:PORT","api_key":"sk_test_…"}}}`.
+//! Clients take each provider's base URL from that object and never assume a layout.
+//!
+//! Layout, and how it grows: one module per provider (`stripe.rs` now; PayPal, Square, Xero…
+//! later), each a self-contained fake with its own seeded stream from [`seed`] and its own
+//! control handle for tests (fault injection, adding objects, counting requests). Stripe owns
+//! the root of the main port because its paths start at `/v1`; providers whose paths would
+//! collide (PayPal also uses `/v1`) get a listener of their own, announced in the ready line.
+//!
+//! How faithful each fake is, and what it leaves out, is written at the top of its module.
+
+// The charge object is one large `json!` literal.
+#![recursion_limit = "256"]
+
+pub mod seed;
+pub mod stripe;
+
+use std::net::{Ipv4Addr, SocketAddr};
+
+use serde_json::{Value, json};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+pub use stripe::{Corruption, Fault, ObjectCounts, StripeControl};
+
+/// What to serve.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SandboxConfig {
+    /// Port on 127.0.0.1; 0 picks a free one.
+    pub port: u16,
+    /// Seed of all generated data (same seed, same data).
+    pub seed: u64,
+    /// Number of Stripe charges to generate (at least the two demo charges are always present).
+    pub stripe_charges: usize,
+}
+
+impl Default for SandboxConfig {
+    fn default() -> Self {
+        SandboxConfig {
+            port: 0,
+            seed: 42,
+            stripe_charges: 3000,
+        }
+    }
+}
+
+/// A running sandbox. Stops serving on [`Sandbox::shutdown`] or when dropped.
+pub struct Sandbox {
+    addr: SocketAddr,
+    stripe: StripeControl,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl Sandbox {
+    /// Bind 127.0.0.1:`config.port`, generate the seeded data and serve on a tokio task.
+    pub async fn start(config: SandboxConfig) -> std::io::Result<Sandbox> {
+        let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, config.port)).await?;
+        let addr = listener.local_addr()?;
+        let SandboxConfig {
+            seed,
+            stripe_charges,
+            ..
+        } = config;
+        // Generating a large set is CPU work: keep it off the async workers.
+        let stripe =
+            tokio::task::spawn_blocking(move || StripeControl::seeded(seed, stripe_charges))
+                .await
+                .map_err(std::io::Error::other)?;
+        let app = stripe.router();
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            let served = axum::serve(listener, app).with_graceful_shutdown(async {
+                let _ = stopped.await;
+            });
+            if let Err(e) = served.await {
+                tracing::warn!(error = %e, "sandbox server stopped with an error");
+            }
+        });
+        tracing::info!(%addr, seed, stripe_charges, "sandbox serving");
+        Ok(Sandbox {
+            addr,
+            stripe,
+            stop: Some(stop),
+            task: Some(task),
+        })
+    }
+
+    /// The address the sandbox listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The readiness announcement: every provider's API base and credentials.
+    pub fn ready_line(&self) -> Value {
+        json!({
+            "providers": {
+                "stripe": {"api_base": self.stripe_api_base(), "api_key": self.stripe_api_key()},
+            }
+        })
+    }
+
+    /// `http://127.0.0.1:PORT` (Stripe's paths, `/v1/...`, go right after it).
+    pub fn stripe_api_base(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The only key the Stripe fake accepts: `sk_test_…`, deterministic from the seed.
+    pub fn stripe_api_key(&self) -> String {
+        self.stripe.api_key().to_string()
+    }
+
+    /// Test and fault-injection hooks of the Stripe fake.
+    pub fn stripe(&self) -> &StripeControl {
+        &self.stripe
+    }
+
+    /// Stop accepting connections, let in-flight requests finish (up to 2 s), and return.
+    pub async fn shutdown(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(mut task) = self.task.take()
+            && tokio::time::timeout(std::time::Duration::from_secs(2), &mut task)
+                .await
+                .is_err()
+        {
+            task.abort();
+        }
+    }
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}

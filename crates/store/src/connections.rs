@@ -1,0 +1,123 @@
+//! Connections: a provider account the workspace talks to.
+
+use crate::{Result, StoreError};
+use rusqlite::{Connection, OptionalExtension, Row, params};
+use switchboard_core::catalogue;
+use switchboard_core::views::{ConnectionStatus, ConnectionView};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewConnection<'a> {
+    pub id: &'a str,
+    pub provider: &'a str,
+    pub name: &'a str,
+    pub account_id: Option<&'a str>,
+    pub api_base: &'a str,
+}
+
+fn status_from_str(s: &str) -> ConnectionStatus {
+    match s {
+        "connected" => ConnectionStatus::Connected,
+        "needs_reconnect" => ConnectionStatus::NeedsReconnect,
+        "disconnected" => ConnectionStatus::Disconnected,
+        _ => ConnectionStatus::Error,
+    }
+}
+
+const SELECT: &str = "SELECT c.id, c.provider, c.name, c.status, c.account_id, c.api_base,
+        c.created_at, c.last_sync_at, c.last_error,
+        (SELECT COUNT(*) FROM payments p WHERE p.connection_id = c.id)
+    FROM connections c";
+
+fn view(r: &Row<'_>) -> rusqlite::Result<ConnectionView> {
+    let provider: String = r.get(1)?;
+    let status: String = r.get(3)?;
+    Ok(ConnectionView {
+        id: r.get(0)?,
+        provider_name: catalogue::provider(&provider)
+            .map_or_else(|| provider.clone(), |p| p.display_name.to_string()),
+        provider,
+        name: r.get(2)?,
+        status: status_from_str(&status),
+        account_id: r.get(4)?,
+        api_base: r.get(5)?,
+        created_at: r.get(6)?,
+        last_sync_at: r.get(7)?,
+        last_error: r.get(8)?,
+        payment_count: r.get(9)?,
+    })
+}
+
+pub fn insert(conn: &Connection, c: &NewConnection<'_>) -> Result<()> {
+    conn.execute(
+        "INSERT INTO connections (id, provider, name, status, account_id, api_base, created_at)
+         VALUES (?1, ?2, ?3, 'connected', ?4, ?5, ?6)",
+        params![
+            c.id,
+            c.provider,
+            c.name,
+            c.account_id,
+            c.api_base,
+            switchboard_core::now_rfc3339()
+        ],
+    )?;
+    Ok(())
+}
+
+pub fn name_taken(conn: &Connection, name: &str) -> Result<bool> {
+    Ok(conn
+        .query_row("SELECT 1 FROM connections WHERE name = ?1", [name], |_| {
+            Ok(())
+        })
+        .optional()?
+        .is_some())
+}
+
+pub fn list(conn: &Connection) -> Result<Vec<ConnectionView>> {
+    let mut stmt = conn.prepare(&format!("{SELECT} ORDER BY c.created_at, c.name"))?;
+    let rows = stmt.query_map([], view)?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// A connection by its name or its id.
+pub fn find(conn: &Connection, name_or_id: &str) -> Result<ConnectionView> {
+    conn.query_row(
+        &format!("{SELECT} WHERE c.name = ?1 OR c.id = ?1"),
+        [name_or_id],
+        view,
+    )
+    .optional()?
+    .ok_or_else(|| StoreError::NotFound(format!("connection `{name_or_id}`")))
+}
+
+pub fn set_api_base(conn: &Connection, id: &str, api_base: &str) -> Result<()> {
+    conn.execute(
+        "UPDATE connections SET api_base = ?2 WHERE id = ?1",
+        params![id, api_base],
+    )?;
+    Ok(())
+}
+
+/// Records the end of a sync: its time, and the error (or `None` to clear it).
+pub fn record_sync(
+    conn: &Connection,
+    id: &str,
+    finished_at: &str,
+    error: Option<&str>,
+) -> Result<()> {
+    conn.execute(
+        "UPDATE connections SET last_sync_at = ?2, last_error = ?3,
+           status = CASE WHEN ?3 IS NULL THEN 'connected' ELSE status END
+         WHERE id = ?1",
+        params![id, finished_at, error],
+    )?;
+    Ok(())
+}
+
+/// Marks a connection as needing the user's attention (the key was revoked).
+pub fn mark_needs_reconnect(conn: &Connection, id: &str, reason: &str) -> Result<()> {
+    conn.execute(
+        "UPDATE connections SET status = 'needs_reconnect', last_error = ?2 WHERE id = ?1",
+        params![id, reason],
+    )?;
+    Ok(())
+}

@@ -1,0 +1,136 @@
+//! The local SQLite database. One file per workspace (`switchboard.db`), WAL mode, foreign keys
+//! on, a busy timeout so the CLI and the app can share it, and embedded versioned migrations that
+//! run at open. One module per table holds that table's queries.
+
+pub mod balance_transactions;
+pub mod connections;
+pub mod cursors;
+mod migrations;
+pub mod payments;
+pub mod refunds;
+pub mod secrets;
+pub mod sync_runs;
+pub mod workspace;
+
+use rusqlite::Connection;
+use std::path::Path;
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+pub use rusqlite;
+
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error(
+        "the database is newer (schema v{found}) than this version of Switchboard (v{supported}); update the app"
+    )]
+    TooNew { found: i64, supported: i64 },
+    #[error("cannot create the data folder {path}: {source}")]
+    Folder {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{0} not found")]
+    NotFound(String),
+    #[error("stored data is invalid: {0}")]
+    Invalid(String),
+}
+
+impl StoreError {
+    /// Whether the failure is the disk being full (SQLITE_FULL).
+    pub fn is_disk_full(&self) -> bool {
+        matches!(self, StoreError::Sqlite(rusqlite::Error::SqliteFailure(e, _)) if e.code == rusqlite::ErrorCode::DiskFull)
+    }
+
+    /// Whether another writer held the database past the busy timeout.
+    pub fn is_busy(&self) -> bool {
+        matches!(self, StoreError::Sqlite(rusqlite::Error::SqliteFailure(e, _)) if matches!(e.code, rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked))
+    }
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// File name of a workspace database inside its folder.
+pub const DB_FILE: &str = "switchboard.db";
+
+/// A workspace database. The connection is behind a mutex: calls are short, and long work
+/// (a sync page) takes one transaction per page.
+pub struct Store {
+    conn: Mutex<Connection>,
+}
+
+impl Store {
+    /// Opens (creating if needed) `<folder>/switchboard.db` and migrates it.
+    pub fn open_folder(folder: &Path) -> Result<Store> {
+        std::fs::create_dir_all(folder).map_err(|source| StoreError::Folder {
+            path: folder.display().to_string(),
+            source,
+        })?;
+        Self::open(&folder.join(DB_FILE))
+    }
+
+    pub fn open(path: &Path) -> Result<Store> {
+        let conn = Connection::open(path)?;
+        Self::setup(conn)
+    }
+
+    pub fn open_in_memory() -> Result<Store> {
+        Self::setup(Connection::open_in_memory()?)
+    }
+
+    fn setup(mut conn: Connection) -> Result<Store> {
+        conn.busy_timeout(Duration::from_secs(10))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        migrations::run(&mut conn)?;
+        Ok(Store {
+            conn: Mutex::new(conn),
+        })
+    }
+
+    /// The connection, for one module's queries. A poisoned lock is recovered: SQLite's own
+    /// transactions keep the data consistent even if a holder panicked.
+    pub fn conn(&self) -> MutexGuard<'_, Connection> {
+        self.conn.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// A new row id: UUIDv7, so ids sort by creation time.
+pub fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn opens_with_wal_foreign_keys_and_current_schema() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open_folder(dir.path()).unwrap();
+        let conn = store.conn();
+        let mode: String = conn
+            .pragma_query_value(None, "journal_mode", |r| r.get(0))
+            .unwrap();
+        assert_eq!(mode, "wal");
+        let fk: i64 = conn
+            .pragma_query_value(None, "foreign_keys", |r| r.get(0))
+            .unwrap();
+        assert_eq!(fk, 1);
+        let version: i64 = conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, migrations::LATEST);
+    }
+
+    #[test]
+    fn reopening_does_not_rerun_migrations() {
+        let dir = tempfile::tempdir().unwrap();
+        drop(Store::open_folder(dir.path()).unwrap());
+        Store::open_folder(dir.path()).unwrap();
+    }
+}

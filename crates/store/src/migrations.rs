@@ -1,0 +1,27 @@
+//! Embedded, numbered migrations. `PRAGMA user_version` records how many have run; each runs in
+//! its own transaction, so a crash mid-migration leaves the previous version intact.
+
+use crate::{Result, StoreError};
+use rusqlite::Connection;
+
+const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_initial.sql")];
+
+pub(crate) const LATEST: i64 = MIGRATIONS.len() as i64;
+
+pub(crate) fn run(conn: &mut Connection) -> Result<()> {
+    let current: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    if current > LATEST {
+        return Err(StoreError::TooNew {
+            found: current,
+            supported: LATEST,
+        });
+    }
+    for (index, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", index as i64 + 1)?;
+        tx.commit()?;
+        tracing::info!(version = index + 1, "applied database migration");
+    }
+    Ok(())
+}

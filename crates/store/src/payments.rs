@@ -1,0 +1,179 @@
+//! Payments (Stripe charges, later PayPal captures and Square payments), keyed by
+//! (connection, external id). Listing is keyset-paged, newest first, so a deep page costs the
+//! same as the first.
+
+use crate::{Result, StoreError};
+use rusqlite::{Connection, OptionalExtension, Row, params};
+use switchboard_core::records::{PaymentRecord, UpsertOutcome};
+use switchboard_core::unix_to_rfc3339;
+use switchboard_core::views::{PaymentPage, PaymentView};
+
+/// Inserts or updates by (connection, external id); an identical object is left untouched.
+pub fn upsert(conn: &Connection, connection_id: &str, p: &PaymentRecord) -> Result<UpsertOutcome> {
+    let existing: Option<String> = conn
+        .query_row(
+            "SELECT raw_json FROM payments WHERE connection_id = ?1 AND external_id = ?2",
+            params![connection_id, p.external_id],
+            |r| r.get(0),
+        )
+        .optional()?;
+    let now = switchboard_core::now_rfc3339();
+    match existing {
+        Some(raw) if raw == p.raw_json => Ok(UpsertOutcome::Unchanged),
+        Some(_) => {
+            conn.execute(
+                "UPDATE payments SET amount_minor = ?3, refunded_minor = ?4, currency = ?5,
+                   currency_exponent = ?6, status = ?7, customer = ?8, description = ?9,
+                   balance_transaction_external_id = ?10, created = ?11, raw_json = ?12,
+                   updated_at = ?13
+                 WHERE connection_id = ?1 AND external_id = ?2",
+                params![
+                    connection_id,
+                    p.external_id,
+                    p.amount_minor,
+                    p.refunded_minor,
+                    p.currency,
+                    p.currency_exponent,
+                    p.status,
+                    p.customer,
+                    p.description,
+                    p.balance_transaction_external_id,
+                    p.created,
+                    p.raw_json,
+                    now
+                ],
+            )?;
+            Ok(UpsertOutcome::Updated)
+        }
+        None => {
+            conn.execute(
+                "INSERT INTO payments (id, connection_id, external_id, amount_minor,
+                   refunded_minor, currency, currency_exponent, status, customer, description,
+                   balance_transaction_external_id, created, raw_json, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+                params![
+                    crate::new_id(),
+                    connection_id,
+                    p.external_id,
+                    p.amount_minor,
+                    p.refunded_minor,
+                    p.currency,
+                    p.currency_exponent,
+                    p.status,
+                    p.customer,
+                    p.description,
+                    p.balance_transaction_external_id,
+                    p.created,
+                    p.raw_json,
+                    now
+                ],
+            )?;
+            Ok(UpsertOutcome::Inserted)
+        }
+    }
+}
+
+/// Columns of a [`PaymentView`]; fee and net come from the payment's balance transaction when
+/// it settled in the payment's own currency (otherwise the detail view shows the settlement).
+const COLUMNS: &str = "p.id, p.connection_id, c.name, c.provider, p.external_id,
+        p.amount_minor, bt.fee_minor, bt.net_minor, p.refunded_minor, p.currency,
+        p.currency_exponent, p.status, p.customer, p.description, p.created";
+
+const FROM: &str = "FROM payments p
+    JOIN connections c ON c.id = p.connection_id
+    LEFT JOIN balance_transactions bt ON bt.connection_id = p.connection_id
+        AND bt.external_id = p.balance_transaction_external_id
+        AND bt.currency = p.currency AND bt.currency_exponent = p.currency_exponent";
+
+fn view(r: &Row<'_>) -> rusqlite::Result<PaymentView> {
+    Ok(PaymentView {
+        id: r.get(0)?,
+        connection_id: r.get(1)?,
+        connection: r.get(2)?,
+        provider: r.get(3)?,
+        external_id: r.get(4)?,
+        amount_minor: r.get(5)?,
+        fee_minor: r.get(6)?,
+        net_minor: r.get(7)?,
+        refunded_minor: r.get(8)?,
+        currency: r.get(9)?,
+        currency_exponent: r.get(10)?,
+        status: r.get(11)?,
+        customer: r.get(12)?,
+        description: r.get(13)?,
+        created_at: unix_to_rfc3339(r.get(14)?),
+    })
+}
+
+/// A page cursor: the sort key of the last row of the previous page.
+fn encode_cursor(created: i64, id: &str) -> String {
+    format!("{created}.{id}")
+}
+
+fn decode_cursor(cursor: &str) -> Result<(i64, String)> {
+    let bad = || StoreError::Invalid(format!("`{cursor}` is not a payments cursor"));
+    let (created, id) = cursor.split_once('.').ok_or_else(bad)?;
+    Ok((created.parse().map_err(|_| bad())?, id.to_string()))
+}
+
+/// One page, newest first. `connection_id` filters; `after` is the previous page's cursor.
+pub fn page(
+    conn: &Connection,
+    connection_id: Option<&str>,
+    limit: usize,
+    after: Option<&str>,
+) -> Result<PaymentPage> {
+    let after = after.map(decode_cursor).transpose()?;
+    let (after_created, after_id) = match &after {
+        Some((c, id)) => (Some(*c), Some(id.as_str())),
+        None => (None, None),
+    };
+    // `limit + 1` rows tell whether another page follows without a second query.
+    let sql = format!(
+        "SELECT {COLUMNS} {FROM}
+         WHERE (?1 IS NULL OR p.connection_id = ?1)
+           AND (?2 IS NULL OR (p.created, p.id) < (?2, ?3))
+         ORDER BY p.created DESC, p.id DESC
+         LIMIT ?4"
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let fetch = i64::try_from(limit).unwrap_or(i64::MAX - 1) + 1;
+    let mut rows: Vec<(PaymentView, i64)> = stmt
+        .query_map(
+            params![connection_id, after_created, after_id, fetch],
+            |r| Ok((view(r)?, r.get(14)?)),
+        )?
+        .collect::<rusqlite::Result<_>>()?;
+    let next_cursor = if rows.len() > limit {
+        rows.truncate(limit);
+        rows.last()
+            .map(|(last, created)| encode_cursor(*created, &last.id))
+    } else {
+        None
+    };
+    Ok(PaymentPage {
+        items: rows.into_iter().map(|(v, _)| v).collect(),
+        next_cursor,
+        total: count(conn, connection_id)?,
+    })
+}
+
+pub fn count(conn: &Connection, connection_id: Option<&str>) -> Result<i64> {
+    let mut stmt = conn
+        .prepare_cached("SELECT COUNT(*) FROM payments WHERE (?1 IS NULL OR connection_id = ?1)")?;
+    Ok(stmt.query_row([connection_id], |r| r.get(0))?)
+}
+
+/// One payment by our id, with its raw JSON.
+pub fn get(conn: &Connection, id: &str) -> Result<(PaymentView, String, Option<String>)> {
+    conn.query_row(
+        &format!(
+            "SELECT {COLUMNS}, p.raw_json, p.balance_transaction_external_id {FROM}
+             WHERE p.id = ?1"
+        ),
+        [id],
+        |r| Ok((view(r)?, r.get(15)?, r.get(16)?)),
+    )
+    .optional()?
+    .ok_or_else(|| StoreError::NotFound(format!("payment `{id}`")))
+}

@@ -1,0 +1,121 @@
+import { fireEvent, render, screen, waitFor, within } from "@testing-library/svelte";
+import { describe, expect, it } from "vitest";
+import App from "./App.svelte";
+import type { ConnectionView } from "./lib/bindings/ConnectionView";
+import type { WorkspaceInfo } from "./lib/bindings/WorkspaceInfo";
+import { connection, page, run } from "./test/fixtures";
+import { callsOf, mockCommands, type Handler } from "./test/ipc";
+
+const demo: WorkspaceInfo = { kind: "demo", path: "/data/switchboard/demo" };
+const real: WorkspaceInfo = { kind: "real", path: "/data/switchboard" };
+
+function workspace(start: WorkspaceInfo, handlers: Record<string, Handler> = {}) {
+  let current = start;
+  let connections: ConnectionView[] = start.kind === "demo" ? [connection()] : [];
+  return mockCommands({
+    get_workspace: () => current,
+    leave_demo: () => {
+      current = real;
+      connections = [];
+      return real;
+    },
+    list_connections: () => connections,
+    list_payments: (args) =>
+      connections.length === 0 ? { items: [], next_cursor: null, total: 0 } : page(0, args.limit as number, 3),
+    list_sync_runs: () => [],
+    ...handlers,
+  });
+}
+
+describe("app", () => {
+  it("opens the demo on Payments, with the demo banner", async () => {
+    workspace(demo);
+    render(App);
+    const banner = await screen.findByTestId("demo-banner");
+    expect(banner.textContent).toContain("Demo data");
+    expect(await screen.findAllByTestId("payment-row")).toHaveLength(3);
+    expect(screen.getByTestId("nav-payments").getAttribute("aria-current")).toBe("page");
+  });
+
+  it("leaves the demo for the real, empty workspace and reloads everything", async () => {
+    const calls = workspace(demo);
+    render(App);
+    const banner = await screen.findByTestId("demo-banner");
+    await fireEvent.click(within(banner).getByRole("button", { name: "Start with my own accounts" }));
+
+    await waitFor(() => expect(screen.queryByTestId("demo-banner")).toBeNull());
+    expect(callsOf(calls, "leave_demo")).toHaveLength(1);
+    expect(callsOf(calls, "list_connections").length).toBeGreaterThanOrEqual(2);
+    expect((await screen.findByTestId("connections-empty")).textContent).toContain(
+      "Add your first connection",
+    );
+
+    await fireEvent.click(screen.getByTestId("nav-payments"));
+    expect(await screen.findByTestId("payments-empty")).toBeTruthy();
+  });
+
+  it("shows no banner in the real workspace and starts a new user on Connections", async () => {
+    workspace(real);
+    render(App);
+    expect(await screen.findByTestId("connections-empty")).toBeTruthy();
+    expect(screen.queryByTestId("demo-banner")).toBeNull();
+  });
+
+  it("says messaging arrives with its connections", async () => {
+    workspace(real);
+    render(App);
+    await fireEvent.click(screen.getByTestId("nav-messages"));
+    const empty = screen.getByTestId("messages-empty");
+    expect(empty.textContent).toContain("SendGrid");
+    expect(empty.textContent).toContain("Twilio");
+  });
+
+  it("shows an empty Sync activity, then runs after a refresh", async () => {
+    let runs = [] as ReturnType<typeof run>[];
+    const calls = workspace(real, { list_sync_runs: () => runs });
+    render(App);
+    await fireEvent.click(screen.getByTestId("nav-sync"));
+    expect(await screen.findByTestId("runs-empty")).toBeTruthy();
+
+    runs = [run({ status: "partial", failed: 2, error_message: "2 charges had no amount." })];
+    await fireEvent.click(screen.getByTestId("refresh-runs"));
+    const row = await screen.findByTestId("sync-run");
+    expect(row.textContent).toContain("Partial");
+    expect(row.textContent).toContain("2 charges had no amount.");
+    expect(callsOf(calls, "list_sync_runs")[0]).toEqual({ limit: 200 });
+  });
+
+  it("switches screens with g-letter shortcuts and Alt+digits", async () => {
+    workspace(demo);
+    render(App);
+    await screen.findAllByTestId("payment-row");
+
+    await fireEvent.keyDown(window, { key: "g" });
+    await fireEvent.keyDown(window, { key: "c" });
+    expect(screen.getByTestId("nav-connections").getAttribute("aria-current")).toBe("page");
+    await waitFor(() => expect(document.activeElement?.textContent).toBe("Connections"));
+
+    await fireEvent.keyDown(window, { key: "4", code: "Digit4", altKey: true });
+    expect(screen.getByTestId("nav-messages").getAttribute("aria-current")).toBe("page");
+
+    await fireEvent.keyDown(window, { key: "2", code: "Digit2", altKey: true });
+    await screen.findAllByTestId("payment-row");
+    await fireEvent.keyDown(window, { key: "/" });
+    expect(document.activeElement).toBe(screen.getByTestId("connection-filter"));
+  });
+
+  it("shows a workspace error plainly", async () => {
+    workspace(real, {
+      get_workspace: () =>
+        Promise.reject({
+          code: "secret_store",
+          message: "No master key: unlock your keyring or set SWITCHBOARD_MASTER_KEY.",
+          retryable: false,
+        }),
+    });
+    render(App);
+    const alert = await screen.findByRole("alert");
+    expect(alert.textContent).toContain("No master key");
+    expect(within(alert).queryByRole("button", { name: "Retry" })).toBeNull();
+  });
+});

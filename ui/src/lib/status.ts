@@ -1,0 +1,46 @@
+// How statuses look: a tone and a human label for each value the Rust side sends.
+
+export type Tone = "ok" | "warn" | "bad" | "info" | "neutral";
+
+export interface StatusLook {
+  tone: Tone;
+  label: string;
+}
+
+function humanise(value: string): string {
+  const text = value.replace(/_/g, " ");
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+const PAYMENT: Record<string, Tone> = {
+  succeeded: "ok",
+  pending: "warn",
+  failed: "bad",
+  unknown: "neutral",
+};
+
+const CONNECTION: Record<string, Tone> = {
+  connected: "ok",
+  needs_reconnect: "warn",
+  disconnected: "neutral",
+  error: "bad",
+};
+
+const RUN: Record<string, Tone> = {
+  running: "info",
+  succeeded: "ok",
+  partial: "warn",
+  failed: "bad",
+  interrupted: "warn",
+};
+
+function look(table: Record<string, Tone>, value: string): StatusLook {
+  return { tone: table[value] ?? "neutral", label: humanise(value) };
+}
+
+export const paymentStatus = (status: string): StatusLook => look(PAYMENT, status);
+export const connectionStatus = (status: string): StatusLook => look(CONNECTION, status);
+export const runStatus = (status: string): StatusLook => look(RUN, status);
+
+/** "balance_transactions" → "Balance transactions". */
+export const streamLabel = humanise;
