@@ -32,7 +32,7 @@ pub(crate) async fn open(data_dir: &Path) -> Result<Workspace> {
     let needs_first_sync = match existing {
         Some(c) => {
             // The sandbox listens on a new port each launch.
-            workspace.set_api_base(&c.id, &base).await?;
+            workspace.set_connection_api_base(&c.id, &base).await?;
             workspace.replace_api_key(&c.id, &key).await?;
             c.last_sync_at.is_none()
         }

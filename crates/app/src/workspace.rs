@@ -243,7 +243,8 @@ impl Workspace {
         blocking(&self.store, move |s| connections::find(&s.conn(), &key)).await
     }
 
-    pub(crate) async fn set_api_base(&self, connection_id: &str, api_base: &str) -> Result<()> {
+    /// Points a connection at another API base (sandbox, proxy, regional host).
+    pub async fn set_connection_api_base(&self, connection_id: &str, api_base: &str) -> Result<()> {
         let (id, base) = (connection_id.to_string(), api_base.to_string());
         blocking(&self.store, move |s| {
             connections::set_api_base(&s.conn(), &id, &base)

@@ -172,6 +172,9 @@ pub struct SyncRunView {
     pub duration_ms: Option<i64>,
     pub error_code: Option<String>,
     pub error_message: Option<String>,
+    /// Things worth knowing that did not stop the run (an unknown status value stored as
+    /// `unknown`).
+    pub warnings: Vec<String>,
 }
 
 /// Streamed while a sync runs (over a Tauri Channel; as JSON Lines by the CLI).

@@ -102,7 +102,7 @@ pub fn mark_interrupted(conn: &Connection, connection_id: &str, stream: &str) ->
 
 const SELECT: &str = "SELECT r.id, r.connection_id, c.name, r.stream, r.trigger, r.status,
         r.fetched, r.inserted, r.updated, r.skipped, r.failed, r.started_at, r.finished_at,
-        r.duration_ms, r.error_code, r.error_message
+        r.duration_ms, r.error_code, r.error_message, r.warnings_json
     FROM sync_runs r JOIN connections c ON c.id = r.connection_id";
 
 fn view(r: &Row<'_>) -> rusqlite::Result<SyncRunView> {
@@ -123,6 +123,7 @@ fn view(r: &Row<'_>) -> rusqlite::Result<SyncRunView> {
         duration_ms: r.get(13)?,
         error_code: r.get(14)?,
         error_message: r.get(15)?,
+        warnings: serde_json::from_str(&r.get::<_, String>(16)?).unwrap_or_default(),
     })
 }
 
@@ -138,14 +139,4 @@ pub fn list(conn: &Connection, limit: usize) -> Result<Vec<SyncRunView>> {
     ))?;
     let rows = stmt.query_map([i64::try_from(limit).unwrap_or(i64::MAX)], view)?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
-}
-
-/// Warnings recorded on a run (unknown enum values, skipped objects).
-pub fn warnings(conn: &Connection, id: &str) -> Result<Vec<String>> {
-    let json: String = conn.query_row(
-        "SELECT warnings_json FROM sync_runs WHERE id = ?1",
-        [id],
-        |r| r.get(0),
-    )?;
-    serde_json::from_str(&json).map_err(|e| StoreError::Invalid(e.to_string()))
 }

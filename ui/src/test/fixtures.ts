@@ -91,6 +91,7 @@ export function run(overrides: Partial<SyncRunView> = {}): SyncRunView {
     duration_ms: 2000,
     error_code: null,
     error_message: null,
+    warnings: [],
     ...overrides,
   };
 }

@@ -1,0 +1,82 @@
+//! Shared set-up: a sandbox, a real workspace in a temp folder, and a Stripe connection to it.
+
+use std::time::Duration;
+use switchboard_app::sync::RetryPolicy;
+use switchboard_app::{PaymentQuery, Trigger, Workspace};
+use switchboard_core::views::{NewStripeConnection, PaymentView, SyncRunView};
+use switchboard_sandbox::{Sandbox, SandboxConfig};
+
+/// A fixed master key for tests (the keyring path is covered by the end-to-end tests).
+pub const TEST_MASTER_KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+
+pub struct Fixture {
+    pub sandbox: Sandbox,
+    pub workspace: Workspace,
+    pub _dir: tempfile::TempDir,
+}
+
+pub async fn fixture(charges: usize) -> Fixture {
+    // SAFETY: every test in this binary sets the same value before any thread reads it.
+    unsafe { std::env::set_var("SWITCHBOARD_MASTER_KEY", TEST_MASTER_KEY) };
+    let sandbox = Sandbox::start(SandboxConfig {
+        port: 0,
+        seed: 9,
+        stripe_charges: charges,
+    })
+    .await
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut workspace = Workspace::open_real(dir.path()).await.unwrap();
+    workspace.set_retry_policy(RetryPolicy {
+        attempts: 3,
+        base_delay: Duration::from_millis(5),
+        max_delay: Duration::from_millis(20),
+    });
+    workspace
+        .add_stripe_connection(NewStripeConnection {
+            name: "Main".into(),
+            api_key: sandbox.stripe_api_key(),
+            api_base: Some(sandbox.stripe_api_base()),
+        })
+        .await
+        .unwrap();
+    Fixture {
+        sandbox,
+        workspace,
+        _dir: dir,
+    }
+}
+
+impl Fixture {
+    pub async fn sync(&self) -> Vec<SyncRunView> {
+        self.workspace
+            .sync(Some("Main"), Trigger::Manual, &|_| {})
+            .await
+            .unwrap()
+    }
+
+    pub async fn all_payments(&self) -> Vec<PaymentView> {
+        let mut out = Vec::new();
+        let mut after = None;
+        loop {
+            let page = self
+                .workspace
+                .list_payments(PaymentQuery {
+                    connection: None,
+                    limit: Some(1000),
+                    after,
+                })
+                .await
+                .unwrap();
+            out.extend(page.items);
+            match page.next_cursor {
+                Some(c) => after = Some(c),
+                None => return out,
+            }
+        }
+    }
+}
+
+pub fn run<'a>(runs: &'a [SyncRunView], stream: &str) -> &'a SyncRunView {
+    runs.iter().find(|r| r.stream == stream).unwrap()
+}
