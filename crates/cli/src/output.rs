@@ -2,24 +2,12 @@
 
 use std::io::{IsTerminal, Write};
 use switchboard_app::CommandError;
+use switchboard_core::money::decimal_string as decimal;
 use switchboard_core::views::{ConnectionView, PaymentView, SyncProgress, SyncRunView};
 
 pub struct Output {
     json: bool,
     tty: bool,
-}
-
-fn decimal(amount: i64, exponent: u8) -> String {
-    let digits = amount.unsigned_abs().to_string();
-    let exp = usize::from(exponent);
-    let body = if exp == 0 {
-        digits
-    } else {
-        let padded = format!("{digits:0>width$}", width = exp + 1);
-        let (int, frac) = padded.split_at(padded.len() - exp);
-        format!("{int}.{frac}")
-    };
-    if amount < 0 { format!("-{body}") } else { body }
 }
 
 impl Output {
@@ -132,16 +120,4 @@ impl Output {
     }
 
     pub fn end_progress(&self) {}
-}
-
-#[cfg(test)]
-mod tests {
-    use super::decimal;
-
-    #[test]
-    fn decimals() {
-        assert_eq!(decimal(1234, 0), "1234");
-        assert_eq!(decimal(1234, 2), "12.34");
-        assert_eq!(decimal(-5, 3), "-0.005");
-    }
 }

@@ -159,18 +159,22 @@ impl Money {
 
     /// A plain decimal string (`-12.34`, `1234`, `1.500`), for logs and exports. Exact.
     pub fn to_decimal_string(&self) -> String {
-        let neg = self.amount_minor < 0;
-        let digits = self.amount_minor.unsigned_abs().to_string();
-        let exp = usize::from(self.exponent);
-        let body = if exp == 0 {
-            digits
-        } else {
-            let padded = format!("{digits:0>width$}", width = exp + 1);
-            let (int, frac) = padded.split_at(padded.len() - exp);
-            format!("{int}.{frac}")
-        };
-        if neg { format!("-{body}") } else { body }
+        decimal_string(self.amount_minor, self.exponent)
     }
+}
+
+/// `amount` minor units with `exponent` decimals as an exact decimal string.
+pub fn decimal_string(amount: i64, exponent: u8) -> String {
+    let digits = amount.unsigned_abs().to_string();
+    let exp = usize::from(exponent);
+    let body = if exp == 0 {
+        digits
+    } else {
+        let padded = format!("{digits:0>width$}", width = exp + 1);
+        let (int, frac) = padded.split_at(padded.len() - exp);
+        format!("{int}.{frac}")
+    };
+    if amount < 0 { format!("-{body}") } else { body }
 }
 
 impl fmt::Display for Money {

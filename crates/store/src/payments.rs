@@ -17,60 +17,44 @@ pub fn upsert(conn: &Connection, connection_id: &str, p: &PaymentRecord) -> Resu
             |r| r.get(0),
         )
         .optional()?;
-    let now = switchboard_core::now_rfc3339();
-    match existing {
-        Some(raw) if raw == p.raw_json => Ok(UpsertOutcome::Unchanged),
-        Some(_) => {
-            conn.execute(
-                "UPDATE payments SET amount_minor = ?3, refunded_minor = ?4, currency = ?5,
-                   currency_exponent = ?6, status = ?7, customer = ?8, description = ?9,
-                   balance_transaction_external_id = ?10, created = ?11, raw_json = ?12,
-                   updated_at = ?13
-                 WHERE connection_id = ?1 AND external_id = ?2",
-                params![
-                    connection_id,
-                    p.external_id,
-                    p.amount_minor,
-                    p.refunded_minor,
-                    p.currency,
-                    p.currency_exponent,
-                    p.status,
-                    p.customer,
-                    p.description,
-                    p.balance_transaction_external_id,
-                    p.created,
-                    p.raw_json,
-                    now
-                ],
-            )?;
-            Ok(UpsertOutcome::Updated)
-        }
-        None => {
-            conn.execute(
-                "INSERT INTO payments (id, connection_id, external_id, amount_minor,
-                   refunded_minor, currency, currency_exponent, status, customer, description,
-                   balance_transaction_external_id, created, raw_json, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
-                params![
-                    crate::new_id(),
-                    connection_id,
-                    p.external_id,
-                    p.amount_minor,
-                    p.refunded_minor,
-                    p.currency,
-                    p.currency_exponent,
-                    p.status,
-                    p.customer,
-                    p.description,
-                    p.balance_transaction_external_id,
-                    p.created,
-                    p.raw_json,
-                    now
-                ],
-            )?;
-            Ok(UpsertOutcome::Inserted)
-        }
+    if existing.as_deref() == Some(p.raw_json.as_str()) {
+        return Ok(UpsertOutcome::Unchanged);
     }
+    conn.execute(
+        "INSERT INTO payments (id, connection_id, external_id, amount_minor, refunded_minor,
+           currency, currency_exponent, status, customer, description,
+           balance_transaction_external_id, created, raw_json, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
+         ON CONFLICT (connection_id, external_id) DO UPDATE SET
+           amount_minor = excluded.amount_minor, refunded_minor = excluded.refunded_minor,
+           currency = excluded.currency, currency_exponent = excluded.currency_exponent,
+           status = excluded.status, customer = excluded.customer,
+           description = excluded.description,
+           balance_transaction_external_id = excluded.balance_transaction_external_id,
+           created = excluded.created, raw_json = excluded.raw_json,
+           updated_at = excluded.updated_at",
+        params![
+            crate::new_id(),
+            connection_id,
+            p.external_id,
+            p.amount_minor,
+            p.refunded_minor,
+            p.currency,
+            p.currency_exponent,
+            p.status,
+            p.customer,
+            p.description,
+            p.balance_transaction_external_id,
+            p.created,
+            p.raw_json,
+            switchboard_core::now_rfc3339()
+        ],
+    )?;
+    Ok(if existing.is_some() {
+        UpsertOutcome::Updated
+    } else {
+        UpsertOutcome::Inserted
+    })
 }
 
 /// Columns of a [`PaymentView`]; fee and net come from the payment's balance transaction when
@@ -176,4 +160,81 @@ pub fn get(conn: &Connection, id: &str) -> Result<(PaymentView, String, Option<S
     )
     .optional()?
     .ok_or_else(|| StoreError::NotFound(format!("payment `{id}`")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Store, connections};
+
+    fn record(n: i64, created: i64) -> PaymentRecord {
+        PaymentRecord {
+            external_id: format!("ch_{n}"),
+            amount_minor: 100 + n,
+            refunded_minor: 0,
+            currency: "EUR".into(),
+            currency_exponent: 2,
+            status: "succeeded".into(),
+            customer: None,
+            description: None,
+            balance_transaction_external_id: None,
+            created,
+            raw_json: format!("{{\"id\":\"ch_{n}\"}}"),
+        }
+    }
+
+    fn store_with_connection() -> Store {
+        let store = Store::open_in_memory().unwrap();
+        connections::insert(
+            &store.conn(),
+            &connections::NewConnection {
+                id: "c1",
+                provider: "stripe",
+                name: "Main",
+                account_id: None,
+                api_base: "http://x",
+            },
+        )
+        .unwrap();
+        store
+    }
+
+    #[test]
+    fn upsert_reports_inserted_updated_unchanged() {
+        let store = store_with_connection();
+        let conn = store.conn();
+        let mut r = record(1, 10);
+        assert_eq!(upsert(&conn, "c1", &r).unwrap(), UpsertOutcome::Inserted);
+        assert_eq!(upsert(&conn, "c1", &r).unwrap(), UpsertOutcome::Unchanged);
+        r.raw_json = "{\"id\":\"ch_1\",\"status\":\"x\"}".into();
+        r.status = "failed".into();
+        assert_eq!(upsert(&conn, "c1", &r).unwrap(), UpsertOutcome::Updated);
+        assert_eq!(count(&conn, None).unwrap(), 1);
+        assert_eq!(page(&conn, None, 10, None).unwrap().items[0].status, "failed");
+    }
+
+    #[test]
+    fn keyset_pages_cover_everything_once_even_with_equal_timestamps() {
+        let store = store_with_connection();
+        let conn = store.conn();
+        // Many objects share a second, as busy accounts' do.
+        for n in 0..257 {
+            upsert(&conn, "c1", &record(n, 1_000 + n / 10)).unwrap();
+        }
+        let mut seen = Vec::new();
+        let mut after: Option<String> = None;
+        loop {
+            let p = page(&conn, Some("c1"), 20, after.as_deref()).unwrap();
+            assert_eq!(p.total, 257);
+            seen.extend(p.items.iter().map(|i| i.external_id.clone()));
+            match p.next_cursor {
+                Some(c) => after = Some(c),
+                None => break,
+            }
+        }
+        assert_eq!(seen.len(), 257);
+        let unique: std::collections::HashSet<_> = seen.iter().collect();
+        assert_eq!(unique.len(), 257);
+        assert!(page(&conn, None, 5, Some("garbage")).is_err());
+    }
 }
