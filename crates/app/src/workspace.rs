@@ -381,12 +381,21 @@ impl Workspace {
     }
 }
 
-/// Opens the store and the master key, creating the workspace row (and the key) on first use.
+/// Opens the store and the master key, creating the workspace (row and key) on first use.
+/// For a new workspace the key comes first, so a missing keyring leaves no database behind
+/// (an empty database would count as "configured" and hide the demo).
 fn open_blocking(folder: &Path, kind: &str) -> Result<(Store, MasterKey)> {
+    let new_key = if folder.join(DB_FILE).exists() {
+        None
+    } else {
+        let uuid = uuid::Uuid::new_v4().to_string();
+        let key = MasterKey::load(&uuid, true).map_err(errors::secrets)?;
+        Some((uuid, key))
+    };
     let store = Store::open_folder(folder).map_err(errors::store)?;
     let row = switchboard_store::workspace::get(&store.conn()).map_err(errors::store)?;
-    let key = match row {
-        Some(row) => {
+    let key = match (row, new_key) {
+        (Some(row), _) => {
             let key = MasterKey::load(&row.uuid, false).map_err(errors::secrets)?;
             key.verify(&Sealed {
                 nonce: row.key_check_nonce,
@@ -395,9 +404,16 @@ fn open_blocking(folder: &Path, kind: &str) -> Result<(Store, MasterKey)> {
             .map_err(errors::secrets)?;
             key
         }
-        None => {
-            let uuid = uuid::Uuid::new_v4().to_string();
-            let key = MasterKey::load(&uuid, true).map_err(errors::secrets)?;
+        (None, new_key) => {
+            let (uuid, key) = match new_key {
+                Some(pair) => pair,
+                // A database left without its workspace row (a crash during creation).
+                None => {
+                    let uuid = uuid::Uuid::new_v4().to_string();
+                    let key = MasterKey::load(&uuid, true).map_err(errors::secrets)?;
+                    (uuid, key)
+                }
+            };
             let check = key.key_check();
             switchboard_store::workspace::insert(
                 &store.conn(),

@@ -138,6 +138,7 @@ fn main() -> ExitCode {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
         )
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let out = Output::new(cli.global.json);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -308,7 +309,7 @@ async fn run(cli: Cli, out: &Output) -> Result<(), CommandError> {
                 match page.next_cursor {
                     Some(next) if remaining != Some(0) => after = Some(next),
                     Some(next) => {
-                        out.hint(&format!("More payments follow: --after {next}"));
+                        out.more(&next);
                         break;
                     }
                     None => break,

@@ -38,6 +38,15 @@ impl Output {
         }
     }
 
+    /// Tells how to continue a listing cut by `--limit`.
+    pub fn more(&self, cursor: &str) {
+        if self.json {
+            eprintln!("{}", serde_json::json!({"event": "more", "after": cursor}));
+        } else {
+            eprintln!("More payments follow: --after {cursor}");
+        }
+    }
+
     pub fn error(&self, e: &CommandError) {
         if self.json {
             eprintln!(

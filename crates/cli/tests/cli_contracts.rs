@@ -5,6 +5,7 @@ mod common;
 
 use common::{Cli, MASTER_KEY, Sandbox, WRONG_MASTER_KEY};
 use serde_json::Value;
+use std::time::Duration;
 
 /// Standard error under `--json` holds exactly one error object `{code, message, retryable}`.
 #[track_caller]
@@ -343,11 +344,6 @@ fn missing_master_key_says_how_to_provide_one() {
 }
 
 #[test]
-#[ignore = "bug: a connect that fails for want of a master key leaves an empty switchboard.db \
-            behind (crates/cli/src/main.rs connect arm: check_stripe_key passes, then \
-            Workspace::open_real -> Store::open_folder creates the file before \
-            MasterKey::load fails in crates/app/src/workspace.rs open_blocking), so the data \
-            dir counts as configured afterwards"]
 fn missing_master_key_stores_nothing() {
     let sandbox = Sandbox::start(50, 5);
     let cli = Cli::new();
@@ -362,9 +358,44 @@ fn missing_master_key_stores_nothing() {
     .stdin(sandbox.api_key.clone())
     .run();
     run.expect_code(1);
+    // Still "nothing configured": listing works without any key and shows nothing.
+    let list = no_master_key(cli.cmd(&["connections", "list"])).run();
+    list.ok();
+    assert_eq!(list.stdout(), "");
     assert!(
         !cli.db_path().exists(),
         "a failed connect must leave nothing configured"
+    );
+}
+
+#[test]
+fn json_listing_with_limit_gives_the_cursor() {
+    let sandbox = Sandbox::start(50, 8);
+    let cli = Cli::new();
+    cli.connect_stripe(&sandbox, "Main").ok();
+    cli.cmd(&["sync", "run"]).run().ok();
+    let human = cli.cmd(&["payments", "list", "--limit", "5"]).run();
+    human.ok();
+    let cursor = human
+        .stderr()
+        .lines()
+        .find_map(|l| l.strip_prefix("More payments follow: --after "))
+        .map(|c| c.trim().to_string())
+        .expect("the human form prints the cursor");
+    let json = cli
+        .cmd(&["payments", "list", "--limit", "5", "--json"])
+        .run();
+    json.ok();
+    assert_eq!(json.json_lines().len(), 5);
+    let stderr = json.stderr();
+    for line in stderr.lines() {
+        serde_json::from_str::<Value>(line)
+            .unwrap_or_else(|e| panic!("stderr under --json is JSON ({e}): {line}"));
+    }
+    assert!(
+        stderr.contains(&cursor),
+        "under --json the cursor to continue is given on stderr\n{}",
+        json.describe()
     );
 }
 
@@ -415,4 +446,29 @@ fn wrong_master_key_on_an_existing_workspace_is_a_clear_error() {
     run.ok();
     let cards = cli.cmd(&["connections", "list", "--json"]).run();
     assert_eq!(cards.ok().json_lines()[0]["payment_count"], 50);
+}
+
+#[test]
+fn sandbox_serve_prints_one_line_and_stops_on_sigterm() {
+    let mut sandbox = Sandbox::start(20, 9);
+    let ready: Value = serde_json::from_str(&sandbox.ready_line).expect("JSON ready line");
+    assert_eq!(
+        ready.as_object().unwrap().keys().collect::<Vec<_>>(),
+        ["providers"]
+    );
+    // The same seed gives the same key; another seed another.
+    let again = Sandbox::start(20, 9);
+    assert_eq!(again.api_key, sandbox.api_key);
+    let other = Sandbox::start(20, 10);
+    assert_ne!(other.api_key, sandbox.api_key);
+    let status = sandbox
+        .terminate(Duration::from_secs(10))
+        .expect("the sandbox stops on SIGTERM");
+    assert!(status.success(), "{status:?}");
+    let out = sandbox.stop();
+    assert!(
+        out.stdout_after_ready.is_empty(),
+        "exactly one line on stdout, then: {:?}",
+        String::from_utf8_lossy(&out.stdout_after_ready)
+    );
 }

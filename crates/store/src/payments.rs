@@ -210,7 +210,10 @@ mod tests {
         r.status = "failed".into();
         assert_eq!(upsert(&conn, "c1", &r).unwrap(), UpsertOutcome::Updated);
         assert_eq!(count(&conn, None).unwrap(), 1);
-        assert_eq!(page(&conn, None, 10, None).unwrap().items[0].status, "failed");
+        assert_eq!(
+            page(&conn, None, 10, None).unwrap().items[0].status,
+            "failed"
+        );
     }
 
     #[test]

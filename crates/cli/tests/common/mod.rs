@@ -227,7 +227,7 @@ pub struct Invocation<'a> {
     env: Vec<(OsString, Option<OsString>)>,
 }
 
-impl Invocation<'_> {
+impl<'a> Invocation<'a> {
     pub fn stdin(mut self, input: impl Into<Vec<u8>>) -> Self {
         self.stdin = Some(input.into());
         self
@@ -258,7 +258,7 @@ impl Invocation<'_> {
 
     /// Starts the command; standard input stays open (and empty) until [`Running::write_stdin`]
     /// or [`Running::wait`], unless given with [`Invocation::stdin`].
-    pub fn spawn(self) -> Running<'_> {
+    pub fn spawn(self) -> Running<'a> {
         let mut cmd = self.command();
         cmd.stdin(Stdio::piped());
         let mut child = cmd.spawn().expect("spawn switchboard");
@@ -442,6 +442,23 @@ impl Sandbox {
         }
     }
 
+    /// Sends SIGTERM and waits (at most `timeout`) for the exit; `None` if it did not stop.
+    pub fn terminate(&mut self, timeout: Duration) -> Option<ExitStatus> {
+        let sent = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("run kill");
+        assert!(sent.success(), "kill -TERM failed");
+        let started = Instant::now();
+        while started.elapsed() < timeout {
+            if let Some(status) = self.child.try_wait().expect("try_wait") {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        None
+    }
+
     /// Stops the sandbox and returns everything else it printed.
     pub fn stop(mut self) -> SandboxOutput {
         let _ = self.child.kill();
@@ -562,6 +579,26 @@ pub fn parse_rfc3339_utc(s: &str) -> Option<i64> {
 
 /// Every regular file under `dir`, recursively, with its raw bytes.
 pub fn read_tree(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    read_tree_with(dir, &|path| std::fs::read(path).ok())
+}
+
+/// Like [`read_tree`], but each file is read by a `cat` child process. Needed while this process
+/// holds a SQLite connection to one of the files: closing any other descriptor of a file drops
+/// all of this process's POSIX locks on it, which would let another process checkpoint and
+/// delete the WAL under that connection.
+pub fn read_tree_from_child(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    read_tree_with(dir, &|path| {
+        let out = Command::new("cat")
+            .arg(path)
+            .stdin(Stdio::null())
+            .stderr(Stdio::null())
+            .output()
+            .expect("run cat");
+        out.status.success().then_some(out.stdout)
+    })
+}
+
+fn read_tree_with(dir: &Path, read: &dyn Fn(&Path) -> Option<Vec<u8>>) -> Vec<(PathBuf, Vec<u8>)> {
     let mut out = Vec::new();
     let Ok(entries) = std::fs::read_dir(dir) else {
         return out;
@@ -569,10 +606,10 @@ pub fn read_tree(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
     for entry in entries.flatten() {
         let path = entry.path();
         match entry.file_type() {
-            Ok(t) if t.is_dir() => out.extend(read_tree(&path)),
+            Ok(t) if t.is_dir() => out.extend(read_tree_with(&path, read)),
             // A WAL or SHM file may vanish between listing and reading.
             Ok(t) if t.is_file() => {
-                if let Ok(bytes) = std::fs::read(&path) {
+                if let Some(bytes) = read(&path) {
                     out.push((path, bytes));
                 }
             }
