@@ -12,4 +12,9 @@ trigger: string,
 /**
  * `running`, `succeeded`, `partial`, `failed`, `interrupted`.
  */
-status: string, fetched: number, inserted: number, updated: number, skipped: number, failed: number, started_at: string, finished_at: string | null, duration_ms: number | null, error_code: string | null, error_message: string | null, };
+status: string, fetched: number, inserted: number, updated: number, skipped: number, failed: number, started_at: string, finished_at: string | null, duration_ms: number | null, error_code: string | null, error_message: string | null, 
+/**
+ * Things worth knowing that did not stop the run (an unknown status value stored as
+ * `unknown`).
+ */
+warnings: Array<string>, };
