@@ -1,0 +1,24 @@
+//! Declares the app's commands so Tauri's ACL generates an `allow-<command>` permission for
+//! each; `capabilities/main.json` grants the main window exactly these.
+
+/// Every `#[tauri::command]` in `src/commands.rs`. Keep in sync with `generate_handler!` in
+/// `src/lib.rs` (a command missing here is rejected at run time by the ACL).
+const COMMANDS: &[&str] = &[
+    "get_workspace",
+    "leave_demo",
+    "list_providers",
+    "list_connections",
+    "add_stripe_connection",
+    "sync_connection",
+    "list_payments",
+    "get_payment",
+    "list_sync_runs",
+];
+
+fn main() {
+    tauri_build::try_build(
+        tauri_build::Attributes::new()
+            .app_manifest(tauri_build::AppManifest::new().commands(COMMANDS)),
+    )
+    .expect("failed to run tauri-build");
+}

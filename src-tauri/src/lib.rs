@@ -1,0 +1,128 @@
+//! The Switchboard desktop shell: app state, set-up and command registration only.
+//! Everything the commands do lives in `switchboard-app` (shared with the CLI).
+
+mod commands;
+mod state;
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use tauri::Manager;
+use tracing_subscriber::EnvFilter;
+
+pub use state::AppState;
+
+/// The label of the one window (`tauri.conf.json`, `capabilities/main.json`).
+pub const MAIN_WINDOW: &str = "main";
+
+pub fn run() {
+    init_tracing();
+    install_panic_hook();
+    let data_dir = data_dir_arg(std::env::args().skip(1));
+
+    tauri::Builder::default()
+        // First plugin, so a second launch exits before doing anything else.
+        .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
+            tracing::info!("second launch: focusing the running window");
+            if let Some(window) = app.get_webview_window(MAIN_WINDOW) {
+                let _ = window.unminimize();
+                let _ = window.show();
+                let _ = window.set_focus();
+            }
+        }))
+        .manage(AppState::new(data_dir))
+        .invoke_handler(tauri::generate_handler![
+            commands::get_workspace,
+            commands::leave_demo,
+            commands::list_providers,
+            commands::list_connections,
+            commands::add_stripe_connection,
+            commands::sync_connection,
+            commands::list_payments,
+            commands::get_payment,
+            commands::list_sync_runs,
+        ])
+        .setup(|app| {
+            // Opening (the demo starts a sandbox and runs a first sync) takes seconds: do it
+            // after the window is up; commands wait for it.
+            let handle = app.handle().clone();
+            tauri::async_runtime::spawn(state::open_initial(handle));
+            Ok(())
+        })
+        .run(tauri::generate_context!())
+        .expect("error while running the Switchboard desktop app");
+}
+
+/// `--data-dir DIR` or `--data-dir=DIR`; other arguments are ignored (WebDriver and desktop
+/// launchers may add their own).
+fn data_dir_arg(mut args: impl Iterator<Item = String>) -> Option<PathBuf> {
+    let mut found = None;
+    while let Some(arg) = args.next() {
+        if arg == "--data-dir" {
+            found = args.next().map(PathBuf::from);
+        } else if let Some(dir) = arg.strip_prefix("--data-dir=") {
+            found = Some(PathBuf::from(dir));
+        }
+    }
+    found
+}
+
+/// Logs go to standard error (coloured only on a terminal); `RUST_LOG` filters them
+/// (default `info`).
+fn init_tracing() {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .try_init();
+}
+
+/// Panics are logged through tracing (message and location only, no backtrace of values).
+/// With `panic = "unwind"` (debug builds) a panic in a task becomes a command error; the
+/// release profile aborts after this hook has logged.
+fn install_panic_hook() {
+    std::panic::set_hook(Box::new(|info| {
+        let message = info
+            .payload()
+            .downcast_ref::<&str>()
+            .copied()
+            .or_else(|| info.payload().downcast_ref::<String>().map(String::as_str))
+            .unwrap_or("(non-string panic payload)");
+        let location = info
+            .location()
+            .map(|l| format!("{}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        let thread = std::thread::current();
+        tracing::error!(
+            thread = thread.name().unwrap_or("unnamed"),
+            %location,
+            "panic: {message}"
+        );
+    }));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(list: &[&str]) -> impl Iterator<Item = String> {
+        list.iter()
+            .map(|s| s.to_string())
+            .collect::<Vec<_>>()
+            .into_iter()
+    }
+
+    #[test]
+    fn reads_the_data_dir_argument_in_both_forms() {
+        assert_eq!(data_dir_arg(args(&[])), None);
+        assert_eq!(
+            data_dir_arg(args(&["--automation", "--data-dir", "/tmp/a"])),
+            Some(PathBuf::from("/tmp/a"))
+        );
+        assert_eq!(
+            data_dir_arg(args(&["--data-dir=/tmp/b"])),
+            Some(PathBuf::from("/tmp/b"))
+        );
+        assert_eq!(data_dir_arg(args(&["--data-dir"])), None);
+    }
+}

@@ -1,0 +1,245 @@
+// End-to-end specs of the real desktop app, in order, against one app session:
+// a fresh profile opens the demo, shows its payments, and takes a second Stripe connection.
+// Run with tests/e2e/run.sh (it sets up Xvfb, the keyring, temp XDG dirs and tauri-driver).
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { appendFileSync } from "node:fs";
+import path from "node:path";
+import { after, before, describe, test } from "node:test";
+import {
+  APP_BIN,
+  OUTPUT_DIR,
+  launchApp,
+  pidsOf,
+  startSandbox,
+  tid,
+  treePss,
+} from "./support.mjs";
+
+const DEMO_TIMEOUT = 120_000; // First launch: start the sandbox, sync a few thousand payments.
+const UI_TIMEOUT = 20_000;
+const SECOND = { name: "E2E Stripe", charges: 50 };
+
+/** Prints a measurement where both people and scripts find it. */
+function metric(name, value) {
+  const line = `E2E ${name}=${value}`;
+  console.log(line);
+  appendFileSync(path.join(OUTPUT_DIR, "metrics.txt"), `${line}\n`);
+}
+
+describe("Switchboard desktop app", { concurrency: false }, () => {
+  let browser;
+  let launchedAt;
+  let sandbox;
+
+  /** Runs a step; on failure saves `failure-<name>.png` before rethrowing. */
+  const step = (name, fn) =>
+    test(name, async () => {
+      assert.ok(browser, "no app session");
+      try {
+        await fn();
+      } catch (error) {
+        const file = `failure-${name.replace(/[^a-z0-9]+/gi, "-").toLowerCase()}.png`;
+        await browser.saveScreenshot(path.join(OUTPUT_DIR, file)).catch(() => {});
+        throw error;
+      }
+    });
+
+  /** Rows of the Payments table currently in the DOM (it is virtualised). */
+  const visibleRows = () =>
+    browser.execute(() =>
+      Array.from(document.querySelectorAll('[data-testid="payment-row"]')).map((row) => ({
+        externalId: row.getAttribute("data-external-id"),
+        text: row.textContent ?? "",
+        amount: row.querySelector('[data-testid="amount"]')?.textContent?.trim() ?? null,
+      })),
+    );
+
+  before(async () => {
+    launchedAt = performance.now();
+    browser = await launchApp();
+  });
+
+  after(async () => {
+    await browser?.deleteSession().catch(() => {});
+    await sandbox?.stop();
+  });
+
+  step("the window opens, titled Switchboard", async () => {
+    assert.equal(await browser.getTitle(), "Switchboard");
+    // The native window too (what the window manager and the task bar show).
+    const windows = execFileSync("xdotool", ["search", "--name", "^Switchboard$"], {
+      encoding: "utf8",
+    })
+      .trim()
+      .split("\n")
+      .filter(Boolean);
+    assert.ok(windows.length >= 1, "no X window titled Switchboard");
+    const { width, height } = await browser.getWindowSize();
+    assert.ok(width >= 900 && height >= 560, `window too small: ${width}x${height}`);
+  });
+
+  step("the demo opens and the Payments table shows its payments", async () => {
+    await browser.$(tid("demo-banner")).waitForDisplayed({ timeout: DEMO_TIMEOUT });
+    await browser.$(tid("nav-payments")).click();
+    await browser.$(tid("payments-table")).waitForDisplayed({ timeout: UI_TIMEOUT });
+    await browser.$(tid("payment-row")).waitForDisplayed({ timeout: DEMO_TIMEOUT });
+    metric("launch_to_payments_ms", Math.round(performance.now() - launchedAt));
+
+    const rows = await visibleRows();
+    assert.ok(rows.length >= 10, `only ${rows.length} payment rows rendered`);
+    assert.ok(rows.length <= 300, `${rows.length} rows in the DOM: the table is not virtualised`);
+    const total = Number(await browser.$(tid("payments-table")).getAttribute("data-total"));
+    assert.ok(total >= 1000, `the demo has only ${total} payments`);
+  });
+
+  step("memory of the whole app process tree after the demo loads", async () => {
+    const pids = pidsOf(APP_BIN);
+    assert.equal(pids.length, 1, `expected one app process, found ${pids.join(", ")}`);
+    const { total, parts } = treePss(pids[0]);
+    for (const part of parts) console.log(`# pss ${part.name} (${part.pid}): ${part.kib} KiB`);
+    assert.ok(
+      parts.some((part) => part.name.startsWith("WebKitWebProces")),
+      "the WebKit web process is not a descendant of the app",
+    );
+    metric("pss_kib", total);
+  });
+
+  step("the webview is locked down: CSP, frozen prototypes, only allowed commands", async () => {
+    const result = await browser.execute(async () => {
+      const out = {};
+      // connect-src allows only IPC: a request to a live local server (tauri-driver itself)
+      // is refused before it leaves, and reported as a CSP violation.
+      const violations = [];
+      const record = (event) => violations.push(event.effectiveDirective);
+      document.addEventListener("securitypolicyviolation", record);
+      try {
+        await fetch("http://127.0.0.1:4444/status", { mode: "no-cors", cache: "no-store" });
+        out.fetch = "allowed";
+      } catch {
+        out.fetch = "blocked";
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      document.removeEventListener("securitypolicyviolation", record);
+      out.violations = violations;
+      out.frozen = Object.isFrozen(Object.prototype);
+      // style-src keeps 'unsafe-inline' working (no nonce added): style attributes apply.
+      const probe = document.createElement("div");
+      probe.setAttribute("style", "position:absolute;width:123px;height:1px");
+      document.body.append(probe);
+      out.inlineStyleWidth = probe.offsetWidth;
+      probe.remove();
+      // A core command outside core:default is refused by the ACL.
+      try {
+        await window.__TAURI_INTERNALS__.invoke("plugin:window|set_title", {
+          label: "main",
+          value: "Hijacked",
+        });
+        out.foreignCommand = "allowed";
+      } catch (error) {
+        out.foreignCommand = String(error);
+      }
+      return out;
+    });
+    assert.equal(result.fetch, "blocked", "the CSP let a fetch to 127.0.0.1 through");
+    assert.ok(result.violations.includes("connect-src"), `no CSP report: ${JSON.stringify(result)}`);
+    assert.equal(result.frozen, true, `freezePrototype is off: ${JSON.stringify(result)}`);
+    assert.equal(result.inlineStyleWidth, 123, "inline style attributes are blocked by the CSP");
+    assert.match(result.foreignCommand, /not allowed/i, "window.set_title was not refused");
+  });
+
+  step("two known demo payments render in their currencies", async () => {
+    const expected = [
+      { description: "Demo: Tokyo workshop deposit", amount: "¥1,234" },
+      { description: "Demo: Berlin coffee beans", amount: "€12.34" },
+    ];
+    // The two are the newest payments of the demo, so at the top of the table.
+    let rows = [];
+    await browser.waitUntil(
+      async () => {
+        rows = await visibleRows();
+        return expected.every((e) => rows.some((row) => row.text.includes(e.description)));
+      },
+      { timeout: UI_TIMEOUT, timeoutMsg: "the two known demo payments are not in the table" },
+    );
+    for (const { description, amount } of expected) {
+      const row = rows.find((r) => r.text.includes(description));
+      assert.match(row.externalId ?? "", /^ch_/, `${description}: data-external-id`);
+      assert.equal(row.amount, amount, `${description}: amount cell`);
+    }
+    await browser.saveScreenshot(path.join(OUTPUT_DIR, "payments.png"));
+  });
+
+  step("a second Stripe connection is added through the dialog and its payments appear", async () => {
+    sandbox = await startSandbox(["--seed", "7", "--stripe-charges", String(SECOND.charges)]);
+    const { api_base: apiBase, api_key: apiKey } = sandbox.providers.stripe;
+    assert.match(apiBase, /^http:\/\/127\.0\.0\.1:\d+$/);
+
+    await browser.$(tid("nav-connections")).click();
+    await browser.$(tid("add-connection")).click();
+    await browser.$(tid("provider-stripe")).click();
+    await browser.$(tid("stripe-name")).setValue(SECOND.name);
+    await browser.$(tid("stripe-key")).setValue(apiKey);
+    await browser.$(tid("advanced-toggle")).click();
+    await browser.$(tid("stripe-api-base")).setValue(apiBase);
+    await browser.$(tid("stripe-submit")).click();
+
+    const card = browser.$(tid("connection-card", `[data-connection-name="${SECOND.name}"]`));
+    await card.waitForDisplayed({ timeout: UI_TIMEOUT });
+    // Its first sync starts by itself; wait until the card counts every payment.
+    let count = "";
+    await browser
+      .waitUntil(
+        async () => {
+          count = await browser.execute(
+            (name) =>
+              document
+                .querySelector(
+                  `[data-testid="connection-card"][data-connection-name="${name}"] [data-testid="payment-count"]`,
+                )
+                ?.textContent?.trim() ?? "",
+            SECOND.name,
+          );
+          return count.replace(/\D/g, "") === String(SECOND.charges);
+        },
+        { timeout: 60_000 },
+      )
+      .catch(() => {
+        throw new Error(`the new connection shows "${count}" payments, not ${SECOND.charges}`);
+      });
+
+    // The dialog never echoes the key: it is nowhere in the page once the connection exists.
+    const keyInPage = await browser.execute(
+      (key) =>
+        document.documentElement.outerHTML.includes(key) ||
+        Array.from(document.querySelectorAll("input, textarea")).some((i) => i.value.includes(key)),
+      apiKey,
+    );
+    assert.equal(keyInPage, false, "the API key is still in the page");
+    await browser.saveScreenshot(path.join(OUTPUT_DIR, "connections.png"));
+
+    await browser.$(tid("nav-payments")).click();
+    await browser.$(tid("connection-filter")).selectByVisibleText(SECOND.name);
+    const table = browser.$(tid("payments-table"));
+    await browser.waitUntil(
+      async () => {
+        if ((await table.getAttribute("data-total")) !== String(SECOND.charges)) return false;
+        const rows = await visibleRows();
+        return rows.length > 0 && rows.every((row) => row.text.includes(SECOND.name));
+      },
+      {
+        timeout: UI_TIMEOUT,
+        timeoutMsg: `the Payments table does not show the ${SECOND.charges} payments of ${SECOND.name}`,
+      },
+    );
+    await browser.saveScreenshot(path.join(OUTPUT_DIR, "payments-second-connection.png"));
+  });
+
+  step("leaving the demo opens the real, empty workspace", async () => {
+    await browser.$(tid("demo-banner")).$("button=Start with my own accounts").click();
+    await browser.$(tid("demo-banner")).waitForDisplayed({ timeout: UI_TIMEOUT, reverse: true });
+    await browser.$(tid("nav-connections")).click();
+    await browser.$(tid("connections-empty")).waitForDisplayed({ timeout: UI_TIMEOUT });
+    await browser.saveScreenshot(path.join(OUTPUT_DIR, "real-workspace.png"));
+  });
+});
