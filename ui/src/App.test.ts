@@ -105,17 +105,24 @@ describe("app", () => {
   });
 
   it("shows a workspace error plainly", async () => {
+    const noKey = () =>
+      Promise.reject({
+        code: "secret_store",
+        message: "No master key: unlock your keyring or set SWITCHBOARD_MASTER_KEY.",
+        retryable: false,
+      });
+    // When the workspace cannot open, every command fails the same way.
     workspace(real, {
-      get_workspace: () =>
-        Promise.reject({
-          code: "secret_store",
-          message: "No master key: unlock your keyring or set SWITCHBOARD_MASTER_KEY.",
-          retryable: false,
-        }),
+      get_workspace: noKey,
+      list_connections: noKey,
+      list_payments: noKey,
+      list_providers: noKey,
     });
     render(App);
     const alert = await screen.findByRole("alert");
     expect(alert.textContent).toContain("No master key");
     expect(within(alert).queryByRole("button", { name: "Retry" })).toBeNull();
+    // Shown once, not again by every screen that fails for the same reason.
+    expect(screen.getAllByRole("alert")).toHaveLength(1);
   });
 });
