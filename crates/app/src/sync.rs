@@ -5,13 +5,18 @@
 
 use crate::errors;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 use switchboard_core::records::UpsertOutcome;
 use switchboard_core::views::{SyncProgress, SyncRunView};
 use switchboard_core::{CommandError, ErrorCode};
+use switchboard_providers::ProviderErrorKind;
 use switchboard_providers::{Page, PageRequest, ProviderError, PullPayments, Record};
+use switchboard_store::rusqlite::TransactionBehavior;
 use switchboard_store::sync_runs::{Counts, Finish};
-use switchboard_store::{Store, balance_transactions, cursors, payments, refunds, sync_runs};
+use switchboard_store::{
+    Store, balance_transactions, cursors, payments, refunds, sync_leases, sync_runs,
+};
 
 /// How far before the newest object seen an incremental run starts again, so objects that
 /// become visible late (created earlier than they appear in lists) are not missed.
@@ -35,8 +40,20 @@ impl Default for RetryPolicy {
     }
 }
 
+/// How long a run's lease lives without renewal. A process that dies frees its streams after
+/// at most this long; a live run renews every [`LEASE_HEARTBEAT`] and with every page.
+pub const LEASE_TTL_MS: i64 = 30_000;
+const LEASE_HEARTBEAT: Duration = Duration::from_secs(10);
+
+pub(crate) fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
 pub(crate) struct StreamJob<'a> {
     pub store: &'a Arc<Store>,
+    /// This workspace instance's lease holder id.
+    pub holder: &'a str,
+    pub connection_name: &'a str,
     pub adapter: &'a dyn PullPayments,
     pub connection_id: &'a str,
     pub stream: &'a str,
@@ -53,12 +70,20 @@ pub(crate) async fn run_stream(job: StreamJob<'_>) -> Result<SyncRunView, Comman
         job.stream.to_string(),
         job.trigger.to_string(),
     );
-    // Start (or resume) under one transaction: the checkpoint of an interrupted run is kept.
-    let (run_id, mut cursor) = blocking(&store, {
-        let (conn_id, stream) = (conn_id.clone(), stream.clone());
+    let holder = job.holder.to_string();
+    // Start (or resume) under one transaction that first takes the stream's lease (IMMEDIATE,
+    // so two processes cannot both read "free"): the checkpoint of an interrupted run is kept.
+    let started = blocking(&store, {
+        let (conn_id, stream, holder) = (conn_id.clone(), stream.clone(), holder.clone());
         move |s| {
             let mut conn = s.conn();
-            let tx = conn.transaction()?;
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            if let Err(held) =
+                sync_leases::acquire(&tx, &conn_id, &stream, &holder, now_ms(), LEASE_TTL_MS)?
+            {
+                return Ok(Err(held));
+            }
+            // Holding the lease, any run of this stream still marked running is orphaned.
             sync_runs::mark_interrupted(&tx, &conn_id, &stream)?;
             let mut cursor = cursors::get(&tx, &conn_id, &stream)?;
             if cursor.run_floor.is_none() {
@@ -70,10 +95,32 @@ pub(crate) async fn run_stream(job: StreamJob<'_>) -> Result<SyncRunView, Comman
             }
             let run_id = sync_runs::start(&tx, &conn_id, &stream, &trigger)?;
             tx.commit()?;
-            Ok((run_id, cursor))
+            Ok(Ok((run_id, cursor)))
         }
     })
     .await?;
+    let (run_id, mut cursor) = started.map_err(|held| {
+        CommandError::new(
+            ErrorCode::Conflict,
+            format!(
+                "{} ({stream}) is already syncing in another Switchboard window or command \
+                 (process {}). Try again when it finishes; a sync stopped by a crash frees its \
+                 place within {} seconds.",
+                job.connection_name,
+                held.pid,
+                LEASE_TTL_MS / 1000
+            ),
+        )
+        .retryable(true)
+    })?;
+    let lease_lost = Arc::new(AtomicBool::new(false));
+    let heartbeat = HeartbeatGuard(tokio::spawn(heartbeat(
+        store.clone(),
+        conn_id.clone(),
+        stream.clone(),
+        holder.clone(),
+        lease_lost.clone(),
+    )));
 
     let mut pages: i64 = 0;
     let mut fetched: i64 = 0;
@@ -81,6 +128,12 @@ pub(crate) async fn run_stream(job: StreamJob<'_>) -> Result<SyncRunView, Comman
     let mut rejected: Vec<String> = Vec::new();
     let mut request_ids: Vec<String> = Vec::new();
     let failure: Option<ProviderError> = loop {
+        if lease_lost.load(Ordering::SeqCst) {
+            break Some(ProviderError::new(
+                ProviderErrorKind::Network,
+                "This sync lost its place to another Switchboard process (it stalled for too long); its saved pages are kept.",
+            ));
+        }
         let request = PageRequest {
             created_gte: cursor.run_floor.filter(|f| *f > 0),
             starting_after: cursor.run_after.clone(),
@@ -103,7 +156,7 @@ pub(crate) async fn run_stream(job: StreamJob<'_>) -> Result<SyncRunView, Comman
             )
         }));
         let has_more = page.has_more;
-        cursor = commit_page(&store, &conn_id, &stream, &run_id, cursor, page).await?;
+        cursor = commit_page(&store, &holder, &conn_id, &stream, &run_id, cursor, page).await?;
         (job.progress)(SyncProgress {
             connection_id: conn_id.clone(),
             stream: stream.clone(),
@@ -136,11 +189,13 @@ pub(crate) async fn run_stream(job: StreamJob<'_>) -> Result<SyncRunView, Comman
     for w in &warnings {
         tracing::warn!(stream = %stream, "{w}");
     }
+    drop(heartbeat);
     let finished = blocking(&store, {
         let (conn_id, stream, run_id) = (conn_id.clone(), stream.clone(), run_id.clone());
         move |s| {
             let mut conn = s.conn();
             let tx = conn.transaction()?;
+            sync_leases::release(&tx, &conn_id, &stream, &holder)?;
             if failure.is_none() {
                 // The run reached the end: its newest object becomes the high-water mark and
                 // the checkpoint is cleared.
@@ -209,19 +264,69 @@ async fn fetch_with_retry(
     }
 }
 
-/// Stores one page and moves the checkpoint past it, atomically.
+/// Keeps a running stream's lease alive; flags `lost` if another process took it over.
+async fn heartbeat(
+    store: Arc<Store>,
+    conn_id: String,
+    stream: String,
+    holder: String,
+    lost: Arc<AtomicBool>,
+) {
+    loop {
+        tokio::time::sleep(LEASE_HEARTBEAT).await;
+        let (c, st, h) = (conn_id.clone(), stream.clone(), holder.clone());
+        let renewed = blocking(&store, move |s| {
+            sync_leases::acquire(&s.conn(), &c, &st, &h, now_ms(), LEASE_TTL_MS)
+        })
+        .await;
+        match renewed {
+            Ok(Ok(())) => {}
+            Ok(Err(_)) => {
+                lost.store(true, Ordering::SeqCst);
+                return;
+            }
+            // A busy database: try again at the next beat (the TTL spans three beats).
+            Err(e) => {
+                tracing::warn!(stream = %stream, "could not renew the sync lease: {}", e.message)
+            }
+        }
+    }
+}
+
+/// Stops the heartbeat when the run ends, however it ends.
+struct HeartbeatGuard(tokio::task::JoinHandle<()>);
+
+impl Drop for HeartbeatGuard {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Stores one page, renews the lease and moves the checkpoint past the page, atomically.
 async fn commit_page(
     store: &Arc<Store>,
+    holder: &str,
     conn_id: &str,
     stream: &str,
     run_id: &str,
     mut cursor: cursors::Cursor,
     page: Page,
 ) -> Result<cursors::Cursor, CommandError> {
-    let (conn_id, stream, run_id) = (conn_id.to_string(), stream.to_string(), run_id.to_string());
+    let (conn_id, stream, run_id, holder) = (
+        conn_id.to_string(),
+        stream.to_string(),
+        run_id.to_string(),
+        holder.to_string(),
+    );
     blocking(store, move |s| {
         let mut conn = s.conn();
-        let tx = conn.transaction()?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        // Renewing inside the page's transaction: the page commits only while we hold the lease.
+        if sync_leases::acquire(&tx, &conn_id, &stream, &holder, now_ms(), LEASE_TTL_MS)?.is_err() {
+            return Err(switchboard_store::StoreError::Invalid(format!(
+                "another process took over the {stream} sync; this page was not saved"
+            )));
+        }
         let mut counts = Counts {
             fetched: page.fetched as i64,
             failed: page.rejected.len() as i64,

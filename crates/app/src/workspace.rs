@@ -54,9 +54,8 @@ pub struct Workspace {
     kind: WorkspaceKind,
     folder: PathBuf,
     client: reqwest::Client,
-    /// One sync at a time per workspace in this process. (A lease shared across processes
-    /// arrives with the sync-engine issue.)
-    sync_lock: tokio::sync::Mutex<()>,
+    /// Lease holder id of this instance: one run per stream at a time, across processes.
+    holder: String,
     retry: RetryPolicy,
     /// The in-process sandbox the demo talks to; stops with the workspace.
     pub(crate) sandbox: Option<switchboard_sandbox::Sandbox>,
@@ -97,7 +96,7 @@ impl Workspace {
             kind,
             folder,
             client: switchboard_providers::http::client(),
-            sync_lock: tokio::sync::Mutex::new(()),
+            holder: uuid::Uuid::new_v4().to_string(),
             retry: RetryPolicy::default(),
             sandbox: None,
         })
@@ -265,7 +264,6 @@ impl Workspace {
             Some(key) => vec![self.find_connection(key).await?],
             None => self.list_connections().await?,
         };
-        let _guard = self.sync_lock.lock().await;
         let mut runs = Vec::new();
         for target in targets {
             runs.extend(self.sync_connection(&target, trigger, progress).await?);
@@ -296,6 +294,8 @@ impl Workspace {
         for stream in adapter.streams() {
             let run = sync::run_stream(StreamJob {
                 store: &self.store,
+                holder: &self.holder,
+                connection_name: &target.name,
                 adapter: adapter.as_ref(),
                 connection_id: &target.id,
                 stream,
@@ -393,6 +393,16 @@ fn open_blocking(folder: &Path, kind: &str) -> Result<(Store, MasterKey)> {
         Some((uuid, key))
     };
     let store = Store::open_folder(folder).map_err(errors::store)?;
+    // Runs a crashed process left `running` become `interrupted` (their streams resume from
+    // the checkpoint at the next sync). Runs of live processes hold live leases and are kept.
+    let orphaned = switchboard_store::sync_leases::interrupt_orphaned_runs(
+        &store.conn(),
+        crate::sync::now_ms(),
+    )
+    .map_err(errors::store)?;
+    if orphaned > 0 {
+        tracing::info!(orphaned, "marked runs of a stopped process as interrupted");
+    }
     let row = switchboard_store::workspace::get(&store.conn()).map_err(errors::store)?;
     let key = match (row, new_key) {
         (Some(row), _) => {

@@ -9,6 +9,7 @@ mod migrations;
 pub mod payments;
 pub mod refunds;
 pub mod secrets;
+pub mod sync_leases;
 pub mod sync_runs;
 pub mod workspace;
 

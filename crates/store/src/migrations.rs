@@ -4,7 +4,10 @@
 use crate::{Result, StoreError};
 use rusqlite::Connection;
 
-const MIGRATIONS: &[&str] = &[include_str!("migrations/0001_initial.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/0001_initial.sql"),
+    include_str!("migrations/0002_sync_leases.sql"),
+];
 
 pub(crate) const LATEST: i64 = MIGRATIONS.len() as i64;
 

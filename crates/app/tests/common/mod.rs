@@ -1,4 +1,6 @@
 //! Shared set-up: a sandbox, a real workspace in a temp folder, and a Stripe connection to it.
+// Each test binary uses part of this module.
+#![allow(dead_code)]
 
 use std::time::Duration;
 use switchboard_app::sync::RetryPolicy;
@@ -12,7 +14,7 @@ pub const TEST_MASTER_KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
 pub struct Fixture {
     pub sandbox: Sandbox,
     pub workspace: Workspace,
-    pub _dir: tempfile::TempDir,
+    pub dir: tempfile::TempDir,
 }
 
 pub async fn fixture(charges: usize) -> Fixture {
@@ -43,7 +45,7 @@ pub async fn fixture(charges: usize) -> Fixture {
     Fixture {
         sandbox,
         workspace,
-        _dir: dir,
+        dir,
     }
 }
 
