@@ -5,7 +5,9 @@
 
 use crate::errors;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use switchboard_providers::http::{RequestRecord, RequestSink};
+use switchboard_store::request_log::{self, NewRequest};
 use std::time::Duration;
 use switchboard_core::records::UpsertOutcome;
 use switchboard_core::views::{SyncProgress, SyncRunView};
@@ -49,8 +51,42 @@ pub(crate) fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }
 
+/// Exchanges the adapter reports during a run, tagged with the attempt the engine is on; they
+/// are written to the request log in the same transactions as the pages.
+#[derive(Default)]
+pub(crate) struct RequestBuffer {
+    rows: std::sync::Mutex<Vec<NewRequest>>,
+    attempt: AtomicU32,
+}
+
+impl RequestBuffer {
+    pub(crate) fn sink(self: &Arc<Self>) -> RequestSink {
+        let me = self.clone();
+        Arc::new(move |r: RequestRecord| {
+            let row = NewRequest {
+                at: r.at,
+                method: r.method,
+                host: r.host,
+                path: r.path,
+                status: r.status,
+                duration_ms: r.duration_ms,
+                attempt: me.attempt.load(Ordering::SeqCst),
+                request_id: r.request_id,
+                bytes: r.bytes,
+                error: r.error,
+            };
+            me.rows.lock().unwrap_or_else(|e| e.into_inner()).push(row);
+        })
+    }
+
+    fn take(&self) -> Vec<NewRequest> {
+        std::mem::take(&mut *self.rows.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+}
+
 pub(crate) struct StreamJob<'a> {
     pub store: &'a Arc<Store>,
+    pub requests: &'a Arc<RequestBuffer>,
     /// This workspace instance's lease holder id.
     pub holder: &'a str,
     pub connection_name: &'a str,
@@ -138,7 +174,9 @@ pub(crate) async fn run_stream(job: StreamJob<'_>) -> Result<SyncRunView, Comman
             created_gte: cursor.run_floor.filter(|f| *f > 0),
             starting_after: cursor.run_after.clone(),
         };
-        let page = match fetch_with_retry(job.adapter, &stream, &request, job.retry).await {
+        let page = match fetch_with_retry(job.adapter, &stream, &request, job.retry, job.requests)
+            .await
+        {
             Ok(page) => page,
             Err(e) => break Some(e),
         };
@@ -156,7 +194,9 @@ pub(crate) async fn run_stream(job: StreamJob<'_>) -> Result<SyncRunView, Comman
             )
         }));
         let has_more = page.has_more;
-        cursor = commit_page(&store, &holder, &conn_id, &stream, &run_id, cursor, page).await?;
+        let exchanges = job.requests.take();
+        cursor = commit_page(&store, &holder, &conn_id, &stream, &run_id, cursor, page, exchanges)
+            .await?;
         (job.progress)(SyncProgress {
             connection_id: conn_id.clone(),
             stream: stream.clone(),
@@ -190,12 +230,15 @@ pub(crate) async fn run_stream(job: StreamJob<'_>) -> Result<SyncRunView, Comman
         tracing::warn!(stream = %stream, "{w}");
     }
     drop(heartbeat);
+    let exchanges = job.requests.take();
     let finished = blocking(&store, {
         let (conn_id, stream, run_id) = (conn_id.clone(), stream.clone(), run_id.clone());
         move |s| {
             let mut conn = s.conn();
             let tx = conn.transaction()?;
             sync_leases::release(&tx, &conn_id, &stream, &holder)?;
+            request_log::append(&tx, &conn_id, &exchanges)?;
+            request_log::prune(&tx, &conn_id, chrono::Utc::now())?;
             if failure.is_none() {
                 // The run reached the end: its newest object becomes the high-water mark and
                 // the checkpoint is cleared.
@@ -238,10 +281,12 @@ async fn fetch_with_retry(
     stream: &str,
     request: &PageRequest,
     retry: RetryPolicy,
+    requests: &RequestBuffer,
 ) -> Result<Page, ProviderError> {
     let mut attempt = 0;
     loop {
         attempt += 1;
+        requests.attempt.store(attempt, Ordering::SeqCst);
         match adapter.fetch_page(stream, request).await {
             Ok(page) => return Ok(page),
             Err(e) if e.is_transient() && attempt < retry.attempts => {
@@ -311,6 +356,7 @@ async fn commit_page(
     run_id: &str,
     mut cursor: cursors::Cursor,
     page: Page,
+    exchanges: Vec<NewRequest>,
 ) -> Result<cursors::Cursor, CommandError> {
     let (conn_id, stream, run_id, holder) = (
         conn_id.to_string(),
@@ -345,6 +391,7 @@ async fn commit_page(
             }
         }
         sync_runs::add_counts(&tx, &run_id, counts)?;
+        request_log::append(&tx, &conn_id, &exchanges)?;
         if page.last_id.is_some() {
             cursor.run_after = page.last_id.clone();
         }

@@ -1,4 +1,4 @@
-use crate::sync::{self, RetryPolicy, StreamJob, blocking};
+use crate::sync::{self, RequestBuffer, RetryPolicy, StreamJob, blocking};
 use crate::{Result, data_dir, errors};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -277,12 +277,16 @@ impl Workspace {
         trigger: Trigger,
         progress: &(dyn Fn(SyncProgress) + Send + Sync),
     ) -> Result<Vec<SyncRunView>> {
+        let requests = Arc::new(RequestBuffer::default());
         let adapter: Box<dyn PullPayments> = match target.provider.as_str() {
-            "stripe" => Box::new(Stripe::new(
-                self.client.clone(),
-                Some(&target.api_base),
-                self.api_key(&target.id).await?,
-            )),
+            "stripe" => Box::new(
+                Stripe::new(
+                    self.client.clone(),
+                    Some(&target.api_base),
+                    self.api_key(&target.id).await?,
+                )
+                .with_request_sink(requests.sink()),
+            ),
             other => {
                 return Err(errors::invalid(format!(
                     "Syncing {other} is not available yet."
@@ -294,6 +298,7 @@ impl Workspace {
         for stream in adapter.streams() {
             let run = sync::run_stream(StreamJob {
                 store: &self.store,
+                requests: &requests,
                 holder: &self.holder,
                 connection_name: &target.name,
                 adapter: adapter.as_ref(),
@@ -372,6 +377,22 @@ impl Workspace {
                 settlement,
                 raw_json,
             })
+        })
+        .await
+    }
+
+    /// The request log, newest first: one connection (name or id) or all.
+    pub async fn list_requests(
+        &self,
+        connection: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<RequestLogView>> {
+        let connection_id = match connection {
+            Some(key) => Some(self.find_connection(key).await?.id),
+            None => None,
+        };
+        blocking(&self.store, move |s| {
+            switchboard_store::request_log::list(&s.conn(), connection_id.as_deref(), limit)
         })
         .await
     }

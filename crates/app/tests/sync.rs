@@ -130,6 +130,31 @@ async fn transient_faults_are_retried() {
     assert!(runs.iter().all(|r| r.status == "succeeded"), "{runs:#?}");
     assert_eq!(run(&runs, "charges").inserted, 250);
     assert_eq!(f.all_payments().await.len(), 250);
+
+    // The request log shows each try: the bad answers, then the retries that worked.
+    let log = f.workspace.list_requests(Some("Main"), 1000).await.unwrap();
+    let mut oldest_first = log.clone();
+    oldest_first.reverse();
+    let first_three: Vec<_> = oldest_first
+        .iter()
+        .take(3)
+        .map(|r| (r.path.as_str(), r.status, r.attempt))
+        .collect();
+    assert_eq!(
+        first_three,
+        [
+            ("/v1/charges", Some(200), 1),
+            ("/v1/charges", Some(429), 2),
+            ("/v1/charges", Some(200), 3)
+        ]
+    );
+    assert!(log.iter().all(|r| r.request_id.as_deref().is_some_and(|id| id.starts_with("req_"))));
+    assert!(log.iter().all(|r| r.host == "127.0.0.1" && !r.path.contains('?')));
+    // Every page of every stream was logged (3 streams, 3 pages of charges plus the 2 faults).
+    let pages: u64 = runs.iter().map(|r| (r.fetched as u64).div_ceil(100).max(1)).sum();
+    assert_eq!(log.len() as u64, pages + 2);
+    let key = f.sandbox.stripe_api_key();
+    assert!(!format!("{log:?}").contains(&key));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -210,3 +210,28 @@ impl std::fmt::Debug for NewStripeConnection {
             .finish()
     }
 }
+
+/// One HTTP exchange with a provider, as the request log keeps it (no headers, bodies or
+/// query strings).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct RequestLogView {
+    #[ts(type = "number")]
+    pub id: i64,
+    pub connection_id: String,
+    pub connection: String,
+    pub at: String,
+    pub method: String,
+    pub host: String,
+    pub path: String,
+    /// `null` when no answer came.
+    pub status: Option<u16>,
+    #[ts(type = "number")]
+    pub duration_ms: i64,
+    /// 1 for the first try, 2+ for retries.
+    pub attempt: u32,
+    pub request_id: Option<String>,
+    #[ts(type = "number")]
+    pub bytes: i64,
+    pub error: Option<String>,
+}

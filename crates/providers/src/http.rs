@@ -3,7 +3,8 @@
 //! engine issue, in this one place.)
 
 use crate::{ProviderError, ProviderErrorKind};
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 pub const USER_AGENT: &str = concat!(
     "Switchboard/",
@@ -40,4 +41,101 @@ pub fn transport_error(provider: &str, e: reqwest::Error) -> ProviderError {
             "{provider} {what}. Check your internet connection; the next sync will try again. ({e})"
         ),
     )
+}
+
+/// One HTTP exchange as the request log keeps it: never headers, bodies or query strings
+/// (they may hold secrets or personal data).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestRecord {
+    /// RFC 3339 UTC time the request was sent.
+    pub at: String,
+    pub method: String,
+    pub host: String,
+    /// The URL path only.
+    pub path: String,
+    /// `None` when no answer came (connection failed, timed out).
+    pub status: Option<u16>,
+    pub duration_ms: i64,
+    pub request_id: Option<String>,
+    /// Bytes of the answer body.
+    pub bytes: i64,
+    /// What went wrong at the transport level, without the URL.
+    pub error: Option<String>,
+}
+
+/// Where adapters report each exchange (the sync engine writes them to the request log).
+pub type RequestSink = Arc<dyn Fn(RequestRecord) + Send + Sync>;
+
+/// An answer, read fully.
+#[derive(Debug)]
+pub struct Exchange {
+    pub status: u16,
+    pub request_id: Option<String>,
+    pub retry_after_secs: Option<u64>,
+    pub body: Vec<u8>,
+}
+
+/// Sends `request`, reads the whole answer, and reports the exchange to `sink`.
+/// `request_id_header` names the provider's request-id header (`request-id` at Stripe).
+pub async fn execute(
+    client: &reqwest::Client,
+    request: reqwest::Request,
+    provider: &str,
+    request_id_header: &str,
+    sink: Option<&RequestSink>,
+) -> Result<Exchange, ProviderError> {
+    let at = switchboard_core::now_rfc3339();
+    let method = request.method().to_string();
+    let host = request.url().host_str().unwrap_or_default().to_string();
+    let path = request.url().path().to_string();
+    let started = Instant::now();
+    let report = |status: Option<u16>, request_id: Option<String>, bytes: usize, error: Option<String>| {
+        if let Some(sink) = sink {
+            sink(RequestRecord {
+                at: at.clone(),
+                method: method.clone(),
+                host: host.clone(),
+                path: path.clone(),
+                status,
+                duration_ms: i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX),
+                request_id,
+                bytes: i64::try_from(bytes).unwrap_or(i64::MAX),
+                error,
+            });
+        }
+    };
+    let response = match client.execute(request).await {
+        Ok(r) => r,
+        Err(e) => {
+            let err = transport_error(provider, e);
+            report(None, None, 0, Some(err.message.clone()));
+            return Err(err);
+        }
+    };
+    let status = response.status().as_u16();
+    let header = |name: &str| {
+        response
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    };
+    let request_id = header(request_id_header);
+    let retry_after_secs = header("retry-after").and_then(|v| v.trim().parse().ok());
+    match response.bytes().await {
+        Ok(body) => {
+            report(Some(status), request_id.clone(), body.len(), None);
+            Ok(Exchange {
+                status,
+                request_id,
+                retry_after_secs,
+                body: body.to_vec(),
+            })
+        }
+        Err(e) => {
+            let err = transport_error(provider, e);
+            report(Some(status), request_id, 0, Some(err.message.clone()));
+            Err(err)
+        }
+    }
 }

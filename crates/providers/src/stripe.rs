@@ -5,7 +5,7 @@
 //! `created[gte]` for incremental runs. Amounts are converted from Stripe's units to ISO minor
 //! units where exact (Stripe counts ISK in hundredths; see `stripe_exponent`).
 
-use crate::http::transport_error;
+use crate::http::{self, RequestSink, transport_error};
 use crate::{Page, PageRequest, ProviderError, ProviderErrorKind, PullPayments, Record, Rejected};
 use async_trait::async_trait;
 use serde_json::Value;
@@ -55,6 +55,7 @@ pub struct Stripe {
     client: reqwest::Client,
     api_base: String,
     api_key: SecretString,
+    request_sink: Option<RequestSink>,
 }
 
 impl std::fmt::Debug for Stripe {
@@ -75,7 +76,14 @@ impl Stripe {
                 .trim_end_matches('/')
                 .to_string(),
             api_key,
+            request_sink: None,
         }
+    }
+
+    /// Reports every exchange to `sink` (the request log).
+    pub fn with_request_sink(mut self, sink: RequestSink) -> Self {
+        self.request_sink = Some(sink);
+        self
     }
 
     /// `GET {base}{path}` with Stripe's auth and version headers; the JSON body on success,
@@ -85,45 +93,37 @@ impl Stripe {
         path: &str,
         query: &[(&str, String)],
     ) -> Result<(Value, Option<String>), ProviderError> {
-        let response = self
+        let request = self
             .client
             .get(format!("{}{}", self.api_base, path))
             .bearer_auth(self.api_key.expose())
             .header("Stripe-Version", API_VERSION)
             .query(query)
-            .send()
-            .await
+            .build()
             .map_err(|e| transport_error("Stripe", e))?;
-        let status = response.status();
-        let request_id = response
-            .headers()
-            .get("request-id")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string);
-        let retry_after = response
-            .headers()
-            .get("retry-after")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse().ok());
-        let body = response
-            .bytes()
-            .await
-            .map_err(|e| transport_error("Stripe", e))?;
-        if status.is_success() {
-            let value = serde_json::from_slice(&body).map_err(|e| {
+        let answer = http::execute(
+            &self.client,
+            request,
+            "Stripe",
+            "request-id",
+            self.request_sink.as_ref(),
+        )
+        .await?;
+        if (200..300).contains(&answer.status) {
+            let value = serde_json::from_slice(&answer.body).map_err(|e| {
                 let mut err = ProviderError::new(
                     ProviderErrorKind::BadResponse,
                     format!("Stripe sent an unreadable answer (truncated or not JSON: {e})."),
                 );
-                err.http_status = Some(status.as_u16());
-                err.request_id = request_id.clone();
+                err.http_status = Some(answer.status);
+                err.request_id = answer.request_id.clone();
                 err
             })?;
-            return Ok((value, request_id));
+            return Ok((value, answer.request_id));
         }
-        let mut err = error_from_body(status.as_u16(), &body);
-        err.request_id = request_id;
-        err.retry_after_secs = retry_after;
+        let mut err = error_from_body(answer.status, &answer.body);
+        err.request_id = answer.request_id;
+        err.retry_after_secs = answer.retry_after_secs;
         Err(err)
     }
 }

@@ -8,6 +8,7 @@ pub mod cursors;
 mod migrations;
 pub mod payments;
 pub mod refunds;
+pub mod request_log;
 pub mod secrets;
 pub mod sync_leases;
 pub mod sync_runs;
