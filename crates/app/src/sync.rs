@@ -6,14 +6,14 @@
 use crate::errors;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
-use switchboard_providers::http::{RequestRecord, RequestSink};
-use switchboard_store::request_log::{self, NewRequest};
 use std::time::Duration;
 use switchboard_core::records::UpsertOutcome;
 use switchboard_core::views::{SyncProgress, SyncRunView};
 use switchboard_core::{CommandError, ErrorCode};
 use switchboard_providers::ProviderErrorKind;
+use switchboard_providers::http::{RequestRecord, RequestSink};
 use switchboard_providers::{Page, PageRequest, ProviderError, PullPayments, Record};
+use switchboard_store::request_log::{self, NewRequest};
 use switchboard_store::rusqlite::TransactionBehavior;
 use switchboard_store::sync_runs::{Counts, Finish};
 use switchboard_store::{
@@ -174,12 +174,11 @@ pub(crate) async fn run_stream(job: StreamJob<'_>) -> Result<SyncRunView, Comman
             created_gte: cursor.run_floor.filter(|f| *f > 0),
             starting_after: cursor.run_after.clone(),
         };
-        let page = match fetch_with_retry(job.adapter, &stream, &request, job.retry, job.requests)
-            .await
-        {
-            Ok(page) => page,
-            Err(e) => break Some(e),
-        };
+        let page =
+            match fetch_with_retry(job.adapter, &stream, &request, job.retry, job.requests).await {
+                Ok(page) => page,
+                Err(e) => break Some(e),
+            };
         pages += 1;
         fetched += page.fetched as i64;
         if let Some(id) = &page.request_id {
@@ -195,8 +194,10 @@ pub(crate) async fn run_stream(job: StreamJob<'_>) -> Result<SyncRunView, Comman
         }));
         let has_more = page.has_more;
         let exchanges = job.requests.take();
-        cursor = commit_page(&store, &holder, &conn_id, &stream, &run_id, cursor, page, exchanges)
-            .await?;
+        cursor = commit_page(
+            &store, &holder, &conn_id, &stream, &run_id, cursor, page, exchanges,
+        )
+        .await?;
         (job.progress)(SyncProgress {
             connection_id: conn_id.clone(),
             stream: stream.clone(),

@@ -148,10 +148,20 @@ async fn transient_faults_are_retried() {
             ("/v1/charges", Some(200), 3)
         ]
     );
-    assert!(log.iter().all(|r| r.request_id.as_deref().is_some_and(|id| id.starts_with("req_"))));
-    assert!(log.iter().all(|r| r.host == "127.0.0.1" && !r.path.contains('?')));
+    assert!(log.iter().all(|r| {
+        r.request_id
+            .as_deref()
+            .is_some_and(|id| id.starts_with("req_"))
+    }));
+    assert!(
+        log.iter()
+            .all(|r| r.host == "127.0.0.1" && !r.path.contains('?'))
+    );
     // Every page of every stream was logged (3 streams, 3 pages of charges plus the 2 faults).
-    let pages: u64 = runs.iter().map(|r| (r.fetched as u64).div_ceil(100).max(1)).sum();
+    let pages: u64 = runs
+        .iter()
+        .map(|r| (r.fetched as u64).div_ceil(100).max(1))
+        .sum();
     assert_eq!(log.len() as u64, pages + 2);
     let key = f.sandbox.stripe_api_key();
     assert!(!format!("{log:?}").contains(&key));

@@ -56,6 +56,22 @@ enum Command {
     /// Payments pulled from payment providers
     #[command(subcommand)]
     Payments(PaymentsCommand),
+    /// Logs kept by the workspace
+    #[command(subcommand)]
+    Log(LogCommand),
+}
+
+#[derive(Subcommand, Debug)]
+enum LogCommand {
+    /// Requests made to providers, newest first (no headers, bodies or query strings)
+    Requests {
+        /// Connection name or id (default: all)
+        #[arg(long)]
+        connection: Option<String>,
+        /// Print at most N requests (default: all kept)
+        #[arg(long, value_name = "N")]
+        limit: Option<usize>,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -276,6 +292,19 @@ async fn run(cli: Cli, out: &Output) -> Result<(), CommandError> {
                 )),
                 None => Ok(()),
             }
+        }
+        Command::Log(LogCommand::Requests { connection, limit }) => {
+            if nothing_configured(&global) {
+                return Ok(());
+            }
+            let workspace = open(&global).await?;
+            let requests = workspace
+                .list_requests(connection.as_deref(), limit.unwrap_or(usize::MAX))
+                .await?;
+            for r in &requests {
+                out.request(r);
+            }
+            Ok(())
         }
         Command::Payments(PaymentsCommand::List {
             connection,

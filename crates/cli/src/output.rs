@@ -3,7 +3,9 @@
 use std::io::{IsTerminal, Write};
 use switchboard_app::CommandError;
 use switchboard_core::money::decimal_string as decimal;
-use switchboard_core::views::{ConnectionView, PaymentView, SyncProgress, SyncRunView};
+use switchboard_core::views::{
+    ConnectionView, PaymentView, RequestLogView, SyncProgress, SyncRunView,
+};
 
 pub struct Output {
     json: bool,
@@ -103,6 +105,32 @@ impl Output {
             r.updated,
             r.failed,
             r.duration_ms.unwrap_or(0) as f64 / 1000.0
+        ));
+    }
+
+    pub fn request(&self, r: &RequestLogView) {
+        if self.json {
+            return self.json_line(r);
+        }
+        let status = r
+            .status
+            .map_or_else(|| "---".to_string(), |s| s.to_string());
+        self.line(&format!(
+            "{}\t{}\t{} {}{}\t{}\tattempt {}\t{} ms\t{} B\t{}{}",
+            r.at,
+            r.connection,
+            r.method,
+            r.host,
+            r.path,
+            status,
+            r.attempt,
+            r.duration_ms,
+            r.bytes,
+            r.request_id.as_deref().unwrap_or("-"),
+            r.error
+                .as_deref()
+                .map(|e| format!("\t{e}"))
+                .unwrap_or_default()
         ));
     }
 

@@ -472,3 +472,31 @@ fn sandbox_serve_prints_one_line_and_stops_on_sigterm() {
         String::from_utf8_lossy(&out.stdout_after_ready)
     );
 }
+
+#[test]
+fn log_requests_lists_each_exchange_without_secrets() {
+    let sandbox = Sandbox::start(150, 11);
+    let cli = Cli::new();
+    cli.connect_stripe(&sandbox, "Main").ok();
+    cli.cmd(&["sync", "run"]).run().ok();
+    let log = cli.cmd(&["log", "requests", "--json"]).run();
+    log.ok();
+    let rows = log.json_lines();
+    // Charges: 2 pages; refunds and balance transactions: at least one each.
+    assert!(rows.len() >= 4, "{}", log.describe());
+    for row in &rows {
+        assert_eq!(row["method"], "GET");
+        assert_eq!(row["status"], 200);
+        assert_eq!(row["attempt"], 1);
+        assert!(row["path"].as_str().unwrap().starts_with("/v1/"));
+        assert!(!row["path"].as_str().unwrap().contains('?'));
+        assert!(row["request_id"].as_str().unwrap().starts_with("req_"));
+    }
+    assert!(!log.stdout().contains(&sandbox.api_key));
+    let limited = cli
+        .cmd(&["log", "requests", "--limit", "2", "--connection", "Main"])
+        .run();
+    limited.ok();
+    assert_eq!(limited.stdout().lines().count(), 2);
+    assert!(limited.stdout().contains("/v1/"));
+}

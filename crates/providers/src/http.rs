@@ -89,21 +89,22 @@ pub async fn execute(
     let host = request.url().host_str().unwrap_or_default().to_string();
     let path = request.url().path().to_string();
     let started = Instant::now();
-    let report = |status: Option<u16>, request_id: Option<String>, bytes: usize, error: Option<String>| {
-        if let Some(sink) = sink {
-            sink(RequestRecord {
-                at: at.clone(),
-                method: method.clone(),
-                host: host.clone(),
-                path: path.clone(),
-                status,
-                duration_ms: i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX),
-                request_id,
-                bytes: i64::try_from(bytes).unwrap_or(i64::MAX),
-                error,
-            });
-        }
-    };
+    let report =
+        |status: Option<u16>, request_id: Option<String>, bytes: usize, error: Option<String>| {
+            if let Some(sink) = sink {
+                sink(RequestRecord {
+                    at: at.clone(),
+                    method: method.clone(),
+                    host: host.clone(),
+                    path: path.clone(),
+                    status,
+                    duration_ms: i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX),
+                    request_id,
+                    bytes: i64::try_from(bytes).unwrap_or(i64::MAX),
+                    error,
+                });
+            }
+        };
     let response = match client.execute(request).await {
         Ok(r) => r,
         Err(e) => {

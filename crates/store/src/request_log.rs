@@ -48,7 +48,11 @@ pub fn append(conn: &Connection, connection_id: &str, rows: &[NewRequest]) -> Re
 }
 
 /// Drops rows older than [`KEEP_DAYS`] and beyond the newest [`KEEP_PER_CONNECTION`].
-pub fn prune(conn: &Connection, connection_id: &str, now: chrono::DateTime<chrono::Utc>) -> Result<usize> {
+pub fn prune(
+    conn: &Connection,
+    connection_id: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<usize> {
     let cutoff = (now - chrono::Duration::days(KEEP_DAYS))
         .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
     let old = conn.execute(
@@ -65,7 +69,11 @@ pub fn prune(conn: &Connection, connection_id: &str, now: chrono::DateTime<chron
 }
 
 /// Newest first; one connection or all.
-pub fn list(conn: &Connection, connection_id: Option<&str>, limit: usize) -> Result<Vec<RequestLogView>> {
+pub fn list(
+    conn: &Connection,
+    connection_id: Option<&str>,
+    limit: usize,
+) -> Result<Vec<RequestLogView>> {
     let mut stmt = conn.prepare_cached(
         "SELECT r.id, r.connection_id, c.name, r.at, r.method, r.host, r.path, r.status,
            r.duration_ms, r.attempt, r.request_id, r.bytes, r.error
