@@ -194,10 +194,13 @@ pub(crate) async fn run_stream(job: StreamJob<'_>) -> Result<SyncRunView, Comman
         }));
         let has_more = page.has_more;
         let exchanges = job.requests.take();
-        cursor = commit_page(
-            &store, &holder, &conn_id, &stream, &run_id, cursor, page, exchanges,
-        )
-        .await?;
+        let owner = PageOwner {
+            holder: holder.clone(),
+            conn_id: conn_id.clone(),
+            stream: stream.clone(),
+            run_id: run_id.clone(),
+        };
+        cursor = commit_page(&store, owner, cursor, page, exchanges).await?;
         (job.progress)(SyncProgress {
             connection_id: conn_id.clone(),
             stream: stream.clone(),
@@ -348,23 +351,28 @@ impl Drop for HeartbeatGuard {
     }
 }
 
+/// Which run a page belongs to.
+struct PageOwner {
+    holder: String,
+    conn_id: String,
+    stream: String,
+    run_id: String,
+}
+
 /// Stores one page, renews the lease and moves the checkpoint past the page, atomically.
 async fn commit_page(
     store: &Arc<Store>,
-    holder: &str,
-    conn_id: &str,
-    stream: &str,
-    run_id: &str,
+    owner: PageOwner,
     mut cursor: cursors::Cursor,
     page: Page,
     exchanges: Vec<NewRequest>,
 ) -> Result<cursors::Cursor, CommandError> {
-    let (conn_id, stream, run_id, holder) = (
-        conn_id.to_string(),
-        stream.to_string(),
-        run_id.to_string(),
-        holder.to_string(),
-    );
+    let PageOwner {
+        holder,
+        conn_id,
+        stream,
+        run_id,
+    } = owner;
     blocking(store, move |s| {
         let mut conn = s.conn();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
