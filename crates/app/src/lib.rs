@@ -5,6 +5,7 @@
 mod data_dir;
 mod demo;
 mod errors;
+mod stream_lock;
 pub mod sync;
 mod workspace;
 

@@ -3,14 +3,13 @@
 //! at any instant resumes after its last committed page, with no duplicate (upserts are keyed
 //! by connection + external id) and no gap (the checkpoint never passes an uncommitted page).
 
-use crate::errors;
+use crate::{errors, stream_lock};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 use switchboard_core::records::UpsertOutcome;
 use switchboard_core::views::{SyncProgress, SyncRunView};
 use switchboard_core::{CommandError, ErrorCode};
-use switchboard_providers::ProviderErrorKind;
 use switchboard_providers::http::{RequestRecord, RequestSink};
 use switchboard_providers::{Page, PageRequest, ProviderError, PullPayments, Record};
 use switchboard_store::request_log::{self, NewRequest};
@@ -40,15 +39,6 @@ impl Default for RetryPolicy {
             max_delay: Duration::from_secs(10),
         }
     }
-}
-
-/// How long a run's lease lives without renewal. A process that dies frees its streams after
-/// at most this long; a live run renews every [`LEASE_HEARTBEAT`] and with every page.
-pub const LEASE_TTL_MS: i64 = 30_000;
-const LEASE_HEARTBEAT: Duration = Duration::from_secs(10);
-
-pub(crate) fn now_ms() -> i64 {
-    chrono::Utc::now().timestamp_millis()
 }
 
 /// Exchanges the adapter reports during a run, tagged with the attempt the engine is on; they
@@ -87,6 +77,8 @@ impl RequestBuffer {
 pub(crate) struct StreamJob<'a> {
     pub store: &'a Arc<Store>,
     pub requests: &'a Arc<RequestBuffer>,
+    /// The workspace folder (holds the stream locks).
+    pub folder: &'a std::path::Path,
     /// This workspace instance's lease holder id.
     pub holder: &'a str,
     pub connection_name: &'a str,
@@ -107,19 +99,39 @@ pub(crate) async fn run_stream(job: StreamJob<'_>) -> Result<SyncRunView, Comman
         job.trigger.to_string(),
     );
     let holder = job.holder.to_string();
-    // Start (or resume) under one transaction that first takes the stream's lease (IMMEDIATE,
-    // so two processes cannot both read "free"): the checkpoint of an interrupted run is kept.
-    let started = blocking(&store, {
+    // The stream's OS lock first: held until this function returns, released by the OS if the
+    // process dies, so a crash never blocks the next run.
+    let _lock = match stream_lock::try_lock(job.folder, &conn_id, &stream) {
+        Ok(Some(lock)) => lock,
+        Ok(None) => {
+            let (c, st) = (conn_id.clone(), stream.clone());
+            let lease = blocking(&store, move |s| sync_leases::get(&s.conn(), &c, &st)).await?;
+            let by = lease.map_or_else(String::new, |l| format!(" (process {})", l.pid));
+            return Err(CommandError::new(
+                ErrorCode::Conflict,
+                format!(
+                    "{} ({stream}) is already syncing in another Switchboard window or command{by}. \
+                     Try again when it finishes.",
+                    job.connection_name
+                ),
+            )
+            .retryable(true));
+        }
+        Err(e) => {
+            return Err(errors::internal(format!(
+                "cannot take the sync lock in {}: {e}",
+                job.folder.display()
+            )));
+        }
+    };
+    // Start (or resume) under one transaction: the checkpoint of an interrupted run is kept.
+    let (run_id, mut cursor) = blocking(&store, {
         let (conn_id, stream, holder) = (conn_id.clone(), stream.clone(), holder.clone());
         move |s| {
             let mut conn = s.conn();
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            if let Err(held) =
-                sync_leases::acquire(&tx, &conn_id, &stream, &holder, now_ms(), LEASE_TTL_MS)?
-            {
-                return Ok(Err(held));
-            }
-            // Holding the lease, any run of this stream still marked running is orphaned.
+            sync_leases::record(&tx, &conn_id, &stream, &holder)?;
+            // Holding the lock, any run of this stream still marked running is orphaned.
             sync_runs::mark_interrupted(&tx, &conn_id, &stream)?;
             let mut cursor = cursors::get(&tx, &conn_id, &stream)?;
             if cursor.run_floor.is_none() {
@@ -131,32 +143,10 @@ pub(crate) async fn run_stream(job: StreamJob<'_>) -> Result<SyncRunView, Comman
             }
             let run_id = sync_runs::start(&tx, &conn_id, &stream, &trigger)?;
             tx.commit()?;
-            Ok(Ok((run_id, cursor)))
+            Ok((run_id, cursor))
         }
     })
     .await?;
-    let (run_id, mut cursor) = started.map_err(|held| {
-        CommandError::new(
-            ErrorCode::Conflict,
-            format!(
-                "{} ({stream}) is already syncing in another Switchboard window or command \
-                 (process {}). Try again when it finishes; a sync stopped by a crash frees its \
-                 place within {} seconds.",
-                job.connection_name,
-                held.pid,
-                LEASE_TTL_MS / 1000
-            ),
-        )
-        .retryable(true)
-    })?;
-    let lease_lost = Arc::new(AtomicBool::new(false));
-    let heartbeat = HeartbeatGuard(tokio::spawn(heartbeat(
-        store.clone(),
-        conn_id.clone(),
-        stream.clone(),
-        holder.clone(),
-        lease_lost.clone(),
-    )));
 
     let mut pages: i64 = 0;
     let mut fetched: i64 = 0;
@@ -164,12 +154,6 @@ pub(crate) async fn run_stream(job: StreamJob<'_>) -> Result<SyncRunView, Comman
     let mut rejected: Vec<String> = Vec::new();
     let mut request_ids: Vec<String> = Vec::new();
     let failure: Option<ProviderError> = loop {
-        if lease_lost.load(Ordering::SeqCst) {
-            break Some(ProviderError::new(
-                ProviderErrorKind::Network,
-                "This sync lost its place to another Switchboard process (it stalled for too long); its saved pages are kept.",
-            ));
-        }
         let request = PageRequest {
             created_gte: cursor.run_floor.filter(|f| *f > 0),
             starting_after: cursor.run_after.clone(),
@@ -195,7 +179,6 @@ pub(crate) async fn run_stream(job: StreamJob<'_>) -> Result<SyncRunView, Comman
         let has_more = page.has_more;
         let exchanges = job.requests.take();
         let owner = PageOwner {
-            holder: holder.clone(),
             conn_id: conn_id.clone(),
             stream: stream.clone(),
             run_id: run_id.clone(),
@@ -233,7 +216,6 @@ pub(crate) async fn run_stream(job: StreamJob<'_>) -> Result<SyncRunView, Comman
     for w in &warnings {
         tracing::warn!(stream = %stream, "{w}");
     }
-    drop(heartbeat);
     let exchanges = job.requests.take();
     let finished = blocking(&store, {
         let (conn_id, stream, run_id) = (conn_id.clone(), stream.clone(), run_id.clone());
@@ -313,47 +295,8 @@ async fn fetch_with_retry(
     }
 }
 
-/// Keeps a running stream's lease alive; flags `lost` if another process took it over.
-async fn heartbeat(
-    store: Arc<Store>,
-    conn_id: String,
-    stream: String,
-    holder: String,
-    lost: Arc<AtomicBool>,
-) {
-    loop {
-        tokio::time::sleep(LEASE_HEARTBEAT).await;
-        let (c, st, h) = (conn_id.clone(), stream.clone(), holder.clone());
-        let renewed = blocking(&store, move |s| {
-            sync_leases::acquire(&s.conn(), &c, &st, &h, now_ms(), LEASE_TTL_MS)
-        })
-        .await;
-        match renewed {
-            Ok(Ok(())) => {}
-            Ok(Err(_)) => {
-                lost.store(true, Ordering::SeqCst);
-                return;
-            }
-            // A busy database: try again at the next beat (the TTL spans three beats).
-            Err(e) => {
-                tracing::warn!(stream = %stream, "could not renew the sync lease: {}", e.message)
-            }
-        }
-    }
-}
-
-/// Stops the heartbeat when the run ends, however it ends.
-struct HeartbeatGuard(tokio::task::JoinHandle<()>);
-
-impl Drop for HeartbeatGuard {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
-}
-
 /// Which run a page belongs to.
 struct PageOwner {
-    holder: String,
     conn_id: String,
     stream: String,
     run_id: String,
@@ -368,7 +311,6 @@ async fn commit_page(
     exchanges: Vec<NewRequest>,
 ) -> Result<cursors::Cursor, CommandError> {
     let PageOwner {
-        holder,
         conn_id,
         stream,
         run_id,
@@ -376,12 +318,6 @@ async fn commit_page(
     blocking(store, move |s| {
         let mut conn = s.conn();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        // Renewing inside the page's transaction: the page commits only while we hold the lease.
-        if sync_leases::acquire(&tx, &conn_id, &stream, &holder, now_ms(), LEASE_TTL_MS)?.is_err() {
-            return Err(switchboard_store::StoreError::Invalid(format!(
-                "another process took over the {stream} sync; this page was not saved"
-            )));
-        }
         let mut counts = Counts {
             fetched: page.fetched as i64,
             failed: page.rejected.len() as i64,

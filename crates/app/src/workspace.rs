@@ -299,6 +299,7 @@ impl Workspace {
             let run = sync::run_stream(StreamJob {
                 store: &self.store,
                 requests: &requests,
+                folder: &self.folder,
                 holder: &self.holder,
                 connection_name: &target.name,
                 adapter: adapter.as_ref(),
@@ -414,16 +415,7 @@ fn open_blocking(folder: &Path, kind: &str) -> Result<(Store, MasterKey)> {
         Some((uuid, key))
     };
     let store = Store::open_folder(folder).map_err(errors::store)?;
-    // Runs a crashed process left `running` become `interrupted` (their streams resume from
-    // the checkpoint at the next sync). Runs of live processes hold live leases and are kept.
-    let orphaned = switchboard_store::sync_leases::interrupt_orphaned_runs(
-        &store.conn(),
-        crate::sync::now_ms(),
-    )
-    .map_err(errors::store)?;
-    if orphaned > 0 {
-        tracing::info!(orphaned, "marked runs of a stopped process as interrupted");
-    }
+    interrupt_orphaned_runs(folder, &store)?;
     let row = switchboard_store::workspace::get(&store.conn()).map_err(errors::store)?;
     let key = match (row, new_key) {
         (Some(row), _) => {
@@ -499,6 +491,27 @@ fn checked_stripe_input(
         validate_base_url(base)?;
     }
     Ok((name, api_key, api_base))
+}
+
+/// Runs a process left `running` when it died become `interrupted` (their streams resume from
+/// the checkpoint at the next sync). A live run holds its stream's lock, so it is left alone.
+fn interrupt_orphaned_runs(folder: &Path, store: &Store) -> Result<()> {
+    let running =
+        switchboard_store::sync_leases::running_streams(&store.conn()).map_err(errors::store)?;
+    for (connection_id, stream) in running {
+        let lock = crate::stream_lock::try_lock(folder, &connection_id, &stream)
+            .map_err(|e| errors::internal(format!("cannot check the sync lock: {e}")))?;
+        if lock.is_some() {
+            let marked = sync_runs::mark_interrupted(&store.conn(), &connection_id, &stream)
+                .map_err(errors::store)?;
+            tracing::info!(
+                marked,
+                stream,
+                "marked runs of a stopped process as interrupted"
+            );
+        }
+    }
+    Ok(())
 }
 
 fn validate_stripe_key(key: &SecretString) -> Result<()> {

@@ -1,11 +1,11 @@
--- A run lease per stream, so the same stream never syncs twice at once, also across processes
--- (the CLI and the app share the database). A holder renews its lease with every committed page;
--- a lease past `expires_at` belonged to a process that died and may be taken over.
+-- Who is running which stream. The authority is an OS file lock per stream
+-- (`<workspace>/locks/`), which the OS releases when a process dies, so a crashed run never
+-- blocks the next one; this row records the holder for people and error messages.
 CREATE TABLE sync_leases (
     connection_id TEXT NOT NULL REFERENCES connections(id) ON DELETE CASCADE,
     stream        TEXT NOT NULL,
     holder        TEXT NOT NULL,            -- random id of the holding Workspace instance
-    pid           INTEGER NOT NULL,         -- for people reading the table
-    expires_at    INTEGER NOT NULL,         -- unix milliseconds
+    pid           INTEGER NOT NULL,
+    acquired_at   TEXT NOT NULL,
     PRIMARY KEY (connection_id, stream)
 );
