@@ -40,7 +40,7 @@ const SCRUBBED: &[&str] = &[
 ];
 
 /// A `switchboard` command with the hermetic base environment of the tests.
-fn base_command(home: &Path) -> Command {
+pub fn base_command(home: &Path) -> Command {
     let mut cmd = Command::new(bin());
     for var in SCRUBBED {
         cmd.env_remove(var);
