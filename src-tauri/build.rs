@@ -13,6 +13,7 @@ const COMMANDS: &[&str] = &[
     "list_payments",
     "get_payment",
     "list_sync_runs",
+    "list_requests",
 ];
 
 fn main() {

@@ -6,8 +6,8 @@ use crate::AppState;
 use switchboard_app::{CommandError, PaymentQuery, Trigger};
 use switchboard_core::catalogue::{PROVIDERS, ProviderInfo};
 use switchboard_core::views::{
-    ConnectionView, NewStripeConnection, PaymentDetail, PaymentPage, SyncProgress, SyncRunView,
-    WorkspaceInfo,
+    ConnectionView, NewStripeConnection, PaymentDetail, PaymentPage, RequestLogView, SyncProgress,
+    SyncRunView, WorkspaceInfo,
 };
 use tauri::ipc::Channel;
 use tauri::{AppHandle, State};
@@ -16,6 +16,9 @@ type Result<T> = std::result::Result<T, CommandError>;
 
 /// How many runs `list_sync_runs` returns when the UI gives no limit.
 const DEFAULT_SYNC_RUNS: usize = 100;
+
+/// How many request-log entries `list_requests` returns when the UI gives no limit.
+const DEFAULT_REQUESTS: usize = 500;
 
 /// Waits until the workspace has been opened; its error if opening failed.
 #[tauri::command]
@@ -90,4 +93,19 @@ pub async fn list_sync_runs(
 ) -> Result<Vec<SyncRunView>> {
     let limit = limit.unwrap_or(DEFAULT_SYNC_RUNS);
     state.workspace().await?.list_sync_runs(limit).await
+}
+
+/// The request log, newest first: one connection's (name or id) or every connection's.
+#[tauri::command]
+pub async fn list_requests(
+    state: State<'_, AppState>,
+    connection_id: Option<String>,
+    limit: Option<usize>,
+) -> Result<Vec<RequestLogView>> {
+    let limit = limit.unwrap_or(DEFAULT_REQUESTS);
+    state
+        .workspace()
+        .await?
+        .list_requests(connection_id.as_deref(), limit)
+        .await
 }

@@ -40,6 +40,7 @@ pub fn run() {
             commands::list_payments,
             commands::get_payment,
             commands::list_sync_runs,
+            commands::list_requests,
         ])
         .setup(|app| {
             // Opening (the demo starts a sandbox and runs a first sync) takes seconds: do it

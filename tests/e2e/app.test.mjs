@@ -168,6 +168,30 @@ describe("Switchboard desktop app", { concurrency: false }, () => {
       assert.equal(row.amount, amount, `${description}: amount cell`);
     }
     await browser.saveScreenshot(path.join(OUTPUT_DIR, "payments.png"));
+
+    // The demo's sync went over real HTTP to the sandbox: Sync activity → Requests logs it.
+    await browser.$(tid("nav-sync")).click();
+    await browser.$(tid("requests-tab")).click();
+    let paths = [];
+    await browser.waitUntil(
+      async () => {
+        paths = await browser.execute(() =>
+          Array.from(document.querySelectorAll('[data-testid="request-row"]')).map(
+            (row) => row.querySelector('[data-testid="request-path"]')?.textContent?.trim() ?? "",
+          ),
+        );
+        return paths.includes("/v1/charges");
+      },
+      {
+        timeout: UI_TIMEOUT,
+        timeoutMsg: "no /v1/charges row in Sync activity → Requests",
+      },
+    );
+    assert.ok(
+      paths.every((p) => p.startsWith("/v1/") && !p.includes("?")),
+      `unexpected request paths: ${paths.slice(0, 5).join(", ")}`,
+    );
+    await browser.saveScreenshot(path.join(OUTPUT_DIR, "requests.png"));
   });
 
   step("a second Stripe connection is added through the dialog and its payments appear", async () => {

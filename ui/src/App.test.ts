@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import App from "./App.svelte";
 import type { ConnectionView } from "./lib/bindings/ConnectionView";
 import type { WorkspaceInfo } from "./lib/bindings/WorkspaceInfo";
-import { connection, page, run } from "./test/fixtures";
+import { connection, page, request, run } from "./test/fixtures";
 import { callsOf, mockCommands, type Handler } from "./test/ipc";
 
 const demo: WorkspaceInfo = { kind: "demo", path: "/data/switchboard/demo" };
@@ -23,6 +23,7 @@ function workspace(start: WorkspaceInfo, handlers: Record<string, Handler> = {})
     list_payments: (args) =>
       connections.length === 0 ? { items: [], next_cursor: null, total: 0 } : page(0, args.limit as number, 3),
     list_sync_runs: () => [],
+    list_requests: () => [],
     ...handlers,
   });
 }
@@ -83,6 +84,31 @@ describe("app", () => {
     expect(row.textContent).toContain("Partial");
     expect(row.textContent).toContain("2 charges had no amount.");
     expect(callsOf(calls, "list_sync_runs")[0]).toEqual({ limit: 200 });
+  });
+
+  it("opens a connection's requests from its card", async () => {
+    const calls = workspace(demo, {
+      list_requests: (args) => (args.connectionId === "conn-1" ? [request({ attempt: 2 })] : []),
+    });
+    render(App);
+    await fireEvent.click(screen.getByTestId("nav-connections"));
+    const card = await screen.findByTestId("connection-card");
+    await fireEvent.click(within(card).getByRole("button", { name: "Requests of Demo shop" }));
+
+    expect(screen.getByTestId("nav-sync").getAttribute("aria-current")).toBe("page");
+    expect(screen.getByTestId("requests-tab").getAttribute("aria-selected")).toBe("true");
+    const row = await screen.findByTestId("request-row");
+    expect(row.textContent).toContain("/v1/charges");
+    expect(row.textContent).toContain("retry 1");
+    expect((screen.getByTestId("connection-filter") as HTMLSelectElement).value).toBe("conn-1");
+    expect(callsOf(calls, "list_requests")).toEqual([{ connectionId: "conn-1", limit: 500 }]);
+    await waitFor(() => expect(document.activeElement?.textContent).toBe("Sync activity"));
+
+    // The tab and its filter stay while moving around the app.
+    await fireEvent.click(screen.getByTestId("nav-payments"));
+    await fireEvent.click(screen.getByTestId("nav-sync"));
+    expect(screen.getByTestId("requests-tab").getAttribute("aria-selected")).toBe("true");
+    expect((screen.getByTestId("connection-filter") as HTMLSelectElement).value).toBe("conn-1");
   });
 
   it("switches screens with g-letter shortcuts and Alt+digits", async () => {

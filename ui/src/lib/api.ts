@@ -8,6 +8,7 @@ import type { NewStripeConnection } from "./bindings/NewStripeConnection";
 import type { PaymentDetail } from "./bindings/PaymentDetail";
 import type { PaymentPage } from "./bindings/PaymentPage";
 import type { ProviderInfo } from "./bindings/ProviderInfo";
+import type { RequestLogView } from "./bindings/RequestLogView";
 import type { SyncProgress } from "./bindings/SyncProgress";
 import type { SyncRunView } from "./bindings/SyncRunView";
 import type { WorkspaceInfo } from "./bindings/WorkspaceInfo";
@@ -108,4 +109,9 @@ export function getPayment(id: string): Promise<PaymentDetail> {
 
 export function listSyncRuns(limit: number): Promise<SyncRunView[]> {
   return call("list_sync_runs", { limit });
+}
+
+/** The request log, newest first: one connection's (id or name) or, when null, every one's. */
+export function listRequests(connectionId: string | null, limit?: number): Promise<RequestLogView[]> {
+  return call("list_requests", limit === undefined ? { connectionId } : { connectionId, limit });
 }

@@ -42,5 +42,18 @@ export const paymentStatus = (status: string): StatusLook => look(PAYMENT, statu
 export const connectionStatus = (status: string): StatusLook => look(CONNECTION, status);
 export const runStatus = (status: string): StatusLook => look(RUN, status);
 
+/**
+ * An HTTP answer from a provider: 2xx good, 429 (rate limited) a warning, other 4xx/5xx bad,
+ * and no answer at all (`null`: timeout, connection refused…) bad too.
+ */
+export function requestStatus(status: number | null): StatusLook {
+  if (status === null) return { tone: "bad", label: "no answer" };
+  const label = String(status);
+  if (status >= 200 && status < 300) return { tone: "ok", label };
+  if (status === 429) return { tone: "warn", label };
+  if (status >= 400) return { tone: "bad", label };
+  return { tone: "neutral", label };
+}
+
 /** "balance_transactions" → "Balance transactions". */
 export const streamLabel = humanise;

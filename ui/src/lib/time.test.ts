@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatDuration, formatRelative, formatUtc } from "./time";
+import { formatBytes, formatDuration, formatLocalSeconds, formatRelative, formatUtc } from "./time";
 
 const NOW = Date.parse("2024-05-01T12:00:00Z");
 
@@ -21,5 +21,19 @@ describe("time", () => {
     expect(formatDuration(850)).toBe("850 ms");
     expect(formatDuration(4200)).toBe("4.2 s");
     expect(formatDuration(185_000)).toBe("3 min 5 s");
+  });
+
+  it("formats sizes in decimal units", () => {
+    expect(formatBytes(0, "en")).toBe("0 B");
+    expect(formatBytes(999, "en")).toBe("999 B");
+    expect(formatBytes(1500, "en")).toBe("1.5 kB");
+    expect(formatBytes(48_213, "en")).toBe("48 kB");
+    expect(formatBytes(999_700, "en")).toBe("1 MB");
+    expect(formatBytes(3_200_000, "en")).toBe("3.2 MB");
+  });
+
+  it("shows local times to the second", () => {
+    expect(formatLocalSeconds("2024-05-01T10:05:09Z", "en")).toMatch(/\d{1,2}:\d{2}:\d{2}/);
+    expect(formatLocalSeconds("not a date")).toBe("not a date");
   });
 });

@@ -1,4 +1,4 @@
-// Display helpers for RFC 3339 UTC timestamps and durations. Presentation only.
+// Display helpers for RFC 3339 UTC timestamps, durations, counts and sizes. Presentation only.
 import { displayLocale } from "./locale";
 
 /** "2024-05-01 12:34:56 UTC": the exact instant, for titles and tooltips. */
@@ -13,6 +13,13 @@ export function formatLocal(iso: string, locale?: string): string {
   const date = new Date(iso);
   if (Number.isNaN(date.getTime())) return iso;
   return new Intl.DateTimeFormat(locale ?? displayLocale(), { dateStyle: "medium", timeStyle: "short" }).format(date);
+}
+
+/** Local date and time to the second, for logs where several events share a minute. */
+export function formatLocalSeconds(iso: string, locale?: string): string {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return iso;
+  return new Intl.DateTimeFormat(locale ?? displayLocale(), { dateStyle: "short", timeStyle: "medium" }).format(date);
 }
 
 const UNITS: [Intl.RelativeTimeFormatUnit, number][] = [
@@ -49,4 +56,20 @@ export function formatDuration(ms: number | null): string {
 
 export function formatCount(n: number, locale?: string): string {
   return new Intl.NumberFormat(locale ?? displayLocale()).format(n);
+}
+
+const BYTE_UNITS = ["kB", "MB", "GB", "TB"];
+
+/** "512 B", "1.5 kB", "3.2 MB" (decimal units, as file managers show them). */
+export function formatBytes(bytes: number, locale?: string): string {
+  if (bytes < 1000) return `${formatCount(bytes, locale)} B`;
+  let value = bytes;
+  let unit = "B";
+  for (const next of BYTE_UNITS) {
+    if (value < 999.5) break;
+    value /= 1000;
+    unit = next;
+  }
+  const digits = new Intl.NumberFormat(locale ?? displayLocale(), { maximumFractionDigits: value < 10 ? 1 : 0 });
+  return `${digits.format(value)} ${unit}`;
 }

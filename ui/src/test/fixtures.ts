@@ -3,6 +3,7 @@ import type { ConnectionView } from "../lib/bindings/ConnectionView";
 import type { PaymentPage } from "../lib/bindings/PaymentPage";
 import type { PaymentView } from "../lib/bindings/PaymentView";
 import type { ProviderInfo } from "../lib/bindings/ProviderInfo";
+import type { RequestLogView } from "../lib/bindings/RequestLogView";
 import type { SyncRunView } from "../lib/bindings/SyncRunView";
 
 export function connection(overrides: Partial<ConnectionView> = {}): ConnectionView {
@@ -92,6 +93,25 @@ export function run(overrides: Partial<SyncRunView> = {}): SyncRunView {
     error_code: null,
     error_message: null,
     warnings: [],
+    ...overrides,
+  };
+}
+
+export function request(overrides: Partial<RequestLogView> = {}): RequestLogView {
+  return {
+    id: 1,
+    connection_id: "conn-1",
+    connection: "Demo shop",
+    at: "2024-05-01T10:00:01Z",
+    method: "GET",
+    host: "127.0.0.1:9999",
+    path: "/v1/charges",
+    status: 200,
+    duration_ms: 42,
+    attempt: 1,
+    request_id: "req_abc123",
+    bytes: 48_213,
+    error: null,
     ...overrides,
   };
 }

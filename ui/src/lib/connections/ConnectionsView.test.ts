@@ -16,7 +16,7 @@ function setup(connections = [connection()]) {
   app.connections = connections;
   app.connectionsLoaded = true;
   const syncs = new SyncState(() => app.dataChanged());
-  render(ConnectionsView, { app, syncs });
+  render(ConnectionsView, { app, syncs, onrequests: () => {} });
   return { app, syncs };
 }
 
