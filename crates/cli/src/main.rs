@@ -87,6 +87,13 @@ enum SandboxCommand {
         /// Number of Stripe charges to generate
         #[arg(long, default_value_t = 3000)]
         stripe_charges: usize,
+        /// Random faults per request, e.g. rate_limit=0.05,server_error=0.05,reset=0.02
+        /// (kinds: rate_limit, server_error, reset, slow, malformed)
+        #[arg(long, value_name = "SPEC")]
+        faults: Option<switchboard_sandbox::FaultSpec>,
+        /// Seed of the fault sequence (separate from --seed), to replay a run
+        #[arg(long, value_name = "N", default_value_t = 0)]
+        fault_seed: u64,
     },
 }
 
@@ -204,12 +211,21 @@ async fn run(cli: Cli, out: &Output) -> Result<(), CommandError> {
             port,
             seed,
             stripe_charges,
+            faults,
+            fault_seed,
         }) => {
-            let sandbox = switchboard_sandbox::Sandbox::start(switchboard_sandbox::SandboxConfig {
-                port,
-                seed,
-                stripe_charges,
-            })
+            let sandbox = switchboard_sandbox::Sandbox::start_with_faults(
+                switchboard_sandbox::SandboxConfig {
+                    port,
+                    seed,
+                    stripe_charges,
+                },
+                switchboard_sandbox::FaultConfig {
+                    faults: faults.unwrap_or_default(),
+                    fault_seed,
+                    ..Default::default()
+                },
+            )
             .await
             .map_err(|e| {
                 CommandError::new(

@@ -13,10 +13,15 @@
 //! collide (PayPal also uses `/v1`) get a listener of their own, announced in the ready line.
 //!
 //! How faithful each fake is, and what it leaves out, is written at the top of its module.
+//!
+//! Random, replayable fault injection ([`faults`]): [`Sandbox::start_with_faults`] with a
+//! [`FaultConfig`] (`switchboard sandbox serve --faults SPEC --fault-seed N`); the ready line
+//! then echoes the spec as `providers.stripe.faults`.
 
 // The charge object is one large `json!` literal.
 #![recursion_limit = "256"]
 
+pub mod faults;
 pub mod seed;
 pub mod stripe;
 
@@ -26,7 +31,8 @@ use serde_json::{Value, json};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-pub use stripe::{Corruption, Fault, ObjectCounts, StripeControl};
+pub use faults::{FaultConfig, FaultCounts, FaultKind, FaultSpec, FaultSpecError};
+pub use stripe::{Corruption, Counters, Fault, ObjectCounts, StripeControl};
 
 /// What to serve.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -53,6 +59,7 @@ impl Default for SandboxConfig {
 pub struct Sandbox {
     addr: SocketAddr,
     stripe: StripeControl,
+    faults: FaultSpec,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
 }
@@ -60,6 +67,15 @@ pub struct Sandbox {
 impl Sandbox {
     /// Bind 127.0.0.1:`config.port`, generate the seeded data and serve on a tokio task.
     pub async fn start(config: SandboxConfig) -> std::io::Result<Sandbox> {
+        Sandbox::start_with_faults(config, FaultConfig::default()).await
+    }
+
+    /// [`Sandbox::start`], with random faults injected from the first request on (see
+    /// [`faults`]).
+    pub async fn start_with_faults(
+        config: SandboxConfig,
+        faults: FaultConfig,
+    ) -> std::io::Result<Sandbox> {
         let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, config.port)).await?;
         let addr = listener.local_addr()?;
         let SandboxConfig {
@@ -72,6 +88,9 @@ impl Sandbox {
             tokio::task::spawn_blocking(move || StripeControl::seeded(seed, stripe_charges))
                 .await
                 .map_err(std::io::Error::other)?;
+        let spec = faults.faults.clone();
+        let fault_seed = faults.fault_seed;
+        stripe.set_random_faults(faults);
         let app = stripe.router();
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
@@ -82,10 +101,11 @@ impl Sandbox {
                 tracing::warn!(error = %e, "sandbox server stopped with an error");
             }
         });
-        tracing::info!(%addr, seed, stripe_charges, "sandbox serving");
+        tracing::info!(%addr, seed, stripe_charges, faults = %spec, fault_seed, "sandbox serving");
         Ok(Sandbox {
             addr,
             stripe,
+            faults: spec,
             stop: Some(stop),
             task: Some(task),
         })
@@ -96,11 +116,17 @@ impl Sandbox {
         self.addr
     }
 
-    /// The readiness announcement: every provider's API base and credentials.
+    /// The readiness announcement: every provider's API base and credentials (and, when
+    /// random faults are on, their spec as `faults`).
     pub fn ready_line(&self) -> Value {
+        let mut stripe =
+            json!({"api_base": self.stripe_api_base(), "api_key": self.stripe_api_key()});
+        if !self.faults.is_none() {
+            stripe["faults"] = json!(self.faults.to_string());
+        }
         json!({
             "providers": {
-                "stripe": {"api_base": self.stripe_api_base(), "api_key": self.stripe_api_key()},
+                "stripe": stripe,
             }
         })
     }

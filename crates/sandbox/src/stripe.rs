@@ -35,15 +35,17 @@
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
 
 use axum::Router;
-use axum::body::Body;
+use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::Response;
 use base64::Engine as _;
 use serde_json::{Map, Value, json};
 
+use crate::faults::{FaultConfig, FaultCounts, FaultKind, RandomFaults, ResetBody};
 use crate::seed::{self, PRODUCTS, Person, SeedRng};
 
 /// The API version whose shapes this fake serves (the version of `shared/specs/stripe.json`).
@@ -71,6 +73,37 @@ pub enum Corruption {
     UnknownStatus,
     /// The required `amount` field is dropped.
     MissingAmount,
+}
+
+/// What the fake has answered so far ([`StripeControl::counters`]). Covers the list/retrieve
+/// endpoints (the requests [`StripeControl::request_count`] counts), whatever their answer.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Counters {
+    /// Requests per route: `/v1/charges`, `/v1/charges/{id}`, `/v1/refunds`, …
+    pub by_path: BTreeMap<String, usize>,
+    /// Requests per status sent, injected faults included; a connection reset mid-body counts
+    /// as status 0 (the client never gets a whole answer).
+    pub by_status: BTreeMap<u16, usize>,
+    /// Random faults injected, per kind (deterministic [`StripeControl::fail_next`] faults are
+    /// not in here, only in `by_status`).
+    pub faults_injected: FaultCounts,
+}
+
+impl Counters {
+    /// Requests counted (the sum over `by_path`, equal to the sum over `by_status`).
+    pub fn requests(&self) -> usize {
+        self.by_path.values().sum()
+    }
+
+    /// Requests answered with `status` (0: reset mid-body).
+    pub fn status(&self, status: u16) -> usize {
+        self.by_status.get(&status).copied().unwrap_or(0)
+    }
+
+    /// Requests to the route `path` (e.g. `/v1/charges`).
+    pub fn path(&self, path: &str) -> usize {
+        self.by_path.get(path).copied().unwrap_or(0)
+    }
 }
 
 /// Counts of the objects the fake currently holds.
@@ -1086,6 +1119,9 @@ struct StripeState {
     corruptions: Vec<Corruption>,
     request_count: usize,
     request_ids: SeedRng,
+    random: RandomFaults,
+    by_path: BTreeMap<&'static str, usize>,
+    by_status: BTreeMap<u16, usize>,
 }
 
 /// The Stripe fake's shared state: test hooks plus the router. Cheap to clone; thread-safe.
@@ -1108,6 +1144,9 @@ impl StripeControl {
                 corruptions: Vec::new(),
                 request_count: 0,
                 request_ids: SeedRng::derive(seed, "stripe.request_ids"),
+                random: RandomFaults::new(FaultConfig::default()),
+                by_path: BTreeMap::new(),
+                by_status: BTreeMap::new(),
             })),
             api_key: api_key.into(),
         }
@@ -1163,6 +1202,27 @@ impl StripeControl {
         self.state().request_count
     }
 
+    /// Inject random faults from now on: the fault PRNG restarts from `config.fault_seed` and
+    /// the injected-fault counts restart from zero (see [`crate::faults`]). `FaultConfig::default()`
+    /// turns random faults off.
+    pub fn set_random_faults(&self, config: FaultConfig) {
+        self.state().random = RandomFaults::new(config);
+    }
+
+    /// Requests per route and per status, and random faults injected, so far.
+    pub fn counters(&self) -> Counters {
+        let s = self.state();
+        Counters {
+            by_path: s
+                .by_path
+                .iter()
+                .map(|(path, n)| (path.to_string(), *n))
+                .collect(),
+            by_status: s.by_status.clone(),
+            faults_injected: s.random.counts(),
+        }
+    }
+
     /// An axum router serving the fake at the root (`/v1/...`).
     pub fn router(&self) -> Router {
         Router::new().fallback(handle).with_state(self.clone())
@@ -1175,7 +1235,10 @@ async fn handle(
     uri: Uri,
     headers: HeaderMap,
 ) -> Response {
-    let response = ctl.respond(&method, uri.path(), uri.query().unwrap_or(""), &headers);
+    let (response, delay) = ctl.respond(&method, uri.path(), uri.query().unwrap_or(""), &headers);
+    if let Some(delay) = delay {
+        tokio::time::sleep(delay).await;
+    }
     tracing::debug!(%method, %uri, status = response.status().as_u16(), "stripe sandbox");
     response
 }
@@ -1202,6 +1265,15 @@ impl Kind {
             Kind::Charge => "/v1/charges",
             Kind::Refund => "/v1/refunds",
             Kind::BalanceTransaction => "/v1/balance_transactions",
+        }
+    }
+
+    /// The route of the retrieve endpoint, for [`Counters::by_path`].
+    fn item_route(self) -> &'static str {
+        match self {
+            Kind::Charge => "/v1/charges/{id}",
+            Kind::Refund => "/v1/refunds/{id}",
+            Kind::BalanceTransaction => "/v1/balance_transactions/{id}",
         }
     }
 
@@ -1453,9 +1525,57 @@ impl StripeState {
     }
 }
 
+fn rate_limit_body() -> Value {
+    json!({"error": {
+        "code": "rate_limit",
+        "doc_url": "https://stripe.com/docs/error-codes/rate-limit",
+        "message": "Request rate limit exceeded. You can learn more about rate limits here \
+                    https://stripe.com/docs/rate-limits.",
+        "type": "invalid_request_error",
+    }})
+}
+
+fn api_error_body() -> Value {
+    json!({"error": {
+        "message": "An unknown error occurred",
+        "type": "api_error",
+    }})
+}
+
 impl StripeControl {
-    fn respond(&self, method: &Method, path: &str, query: &str, headers: &HeaderMap) -> Response {
+    /// Answer one request: the response, and how long to hold it back (a `slow` fault). Counts
+    /// it in [`Counters`].
+    fn respond(
+        &self,
+        method: &Method,
+        path: &str,
+        query: &str,
+        headers: &HeaderMap,
+    ) -> (Response, Option<Duration>) {
         let mut state = self.state();
+        let (response, route, random) = self.answer(&mut state, method, path, query, headers);
+        if let Some(route) = route {
+            *state.by_path.entry(route).or_default() += 1;
+            let status = match random {
+                Some(FaultKind::Reset) => 0,
+                _ => response.status().as_u16(),
+            };
+            *state.by_status.entry(status).or_default() += 1;
+        }
+        let delay = (random == Some(FaultKind::Slow)).then(|| state.random.slow());
+        (response, delay)
+    }
+
+    /// The response, the route it counts under (list/retrieve endpoints only) and the random
+    /// fault injected into it, if any.
+    fn answer(
+        &self,
+        state: &mut StripeState,
+        method: &Method,
+        path: &str,
+        query: &str,
+        headers: &HeaderMap,
+    ) -> (Response, Option<&'static str>, Option<FaultKind>) {
         let rid = state.next_request_id();
         let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
         let endpoint = match (method, segments.as_slice()) {
@@ -1468,6 +1588,10 @@ impl StripeControl {
         if endpoint.is_some() {
             state.request_count += 1;
         }
+        let route = endpoint.as_ref().map(|e| match e {
+            Endpoint::List(kind) => kind.url(),
+            Endpoint::Retrieve(kind, _) => kind.item_route(),
+        });
 
         // Authentication comes first, as at Stripe.
         let key = presented_key(headers);
@@ -1486,7 +1610,7 @@ impl StripeControl {
                 header::WWW_AUTHENTICATE,
                 HeaderValue::from_static("Basic realm=\"Stripe\""),
             );
-            return response;
+            return (response, route, None);
         }
 
         let Some(endpoint) = endpoint else {
@@ -1497,57 +1621,109 @@ impl StripeControl {
                 ),
                 "type": "invalid_request_error",
             }});
-            return json_response(StatusCode::NOT_FOUND, &body, &rid);
+            return (
+                json_response(StatusCode::NOT_FOUND, &body, &rid),
+                None,
+                None,
+            );
         };
 
+        // One draw per authenticated list/retrieve request, in arrival order, even when a
+        // queued deterministic fault wins, so the random sequence stays replayable.
+        let drawn = state.random.draw();
         let fault = state.faults.pop_front();
+        let random = if fault.is_some() { None } else { drawn };
         match fault {
             Some(Fault::RateLimited) => {
-                let body = json!({"error": {
-                    "code": "rate_limit",
-                    "doc_url": "https://stripe.com/docs/error-codes/rate-limit",
-                    "message": "Request rate limit exceeded. You can learn more about rate limits here \
-                                https://stripe.com/docs/rate-limits.",
-                    "type": "invalid_request_error",
-                }});
-                return json_response(StatusCode::TOO_MANY_REQUESTS, &body, &rid);
+                let response =
+                    json_response(StatusCode::TOO_MANY_REQUESTS, &rate_limit_body(), &rid);
+                return (response, route, None);
             }
             Some(Fault::ServerError) => {
-                let body = json!({"error": {
-                    "message": "An unknown error occurred",
-                    "type": "api_error",
-                }});
-                return json_response(StatusCode::INTERNAL_SERVER_ERROR, &body, &rid);
+                let response =
+                    json_response(StatusCode::INTERNAL_SERVER_ERROR, &api_error_body(), &rid);
+                return (response, route, None);
             }
             Some(Fault::NotJson) => {
                 let html = "<!DOCTYPE html>\n<html><head><title>Service Unavailable</title></head>\
                             <body><h1>Service Unavailable</h1><p>Please try again later.</p></body></html>\n";
-                return with_headers(
+                let response = with_headers(
                     Response::builder().status(StatusCode::OK),
                     "text/html; charset=utf-8",
                     &rid,
                 )
                 .body(Body::from(html))
                 .expect("static response");
+                return (response, route, None);
             }
             Some(Fault::TruncatedJson) | None => {}
         }
+        if let Some(kind) = random {
+            let nth = state.random.inject(kind);
+            match kind {
+                FaultKind::RateLimit => {
+                    let mut response =
+                        json_response(StatusCode::TOO_MANY_REQUESTS, &rate_limit_body(), &rid);
+                    response
+                        .headers_mut()
+                        .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+                    return (response, route, random);
+                }
+                FaultKind::ServerError => {
+                    let status = if nth % 2 == 1 {
+                        StatusCode::INTERNAL_SERVER_ERROR
+                    } else {
+                        StatusCode::SERVICE_UNAVAILABLE
+                    };
+                    return (
+                        json_response(status, &api_error_body(), &rid),
+                        route,
+                        random,
+                    );
+                }
+                FaultKind::Reset | FaultKind::Slow | FaultKind::Malformed => {}
+            }
+        }
 
         let result = match endpoint {
-            Endpoint::List(kind) => self.list(&mut state, kind, query),
-            Endpoint::Retrieve(kind, id) => self.retrieve(&state, kind, id, query),
+            Endpoint::List(kind) => self.list(state, kind, query),
+            Endpoint::Retrieve(kind, id) => self.retrieve(state, kind, id, query),
         };
         let (status, body) = match result {
             Ok(body) => (StatusCode::OK, body),
             Err(e) => (e.status, json!({ "error": e.body })),
         };
         let mut bytes = serde_json::to_vec(&body).expect("JSON values serialize");
-        if fault == Some(Fault::TruncatedJson) {
-            bytes.truncate(bytes.len() / 2);
-        }
-        with_headers(Response::builder().status(status), "application/json", &rid)
-            .body(Body::from(bytes))
-            .expect("valid response")
+        let response = match random {
+            Some(FaultKind::Reset) => {
+                // The whole length is announced, half is sent, then the connection drops.
+                let full = bytes.len();
+                bytes.truncate(full / 2);
+                with_headers(Response::builder().status(status), "application/json", &rid)
+                    .header(header::CONTENT_LENGTH, full)
+                    .body(Body::new(ResetBody::new(Bytes::from(bytes))))
+                    .expect("valid response")
+            }
+            Some(FaultKind::Malformed) => {
+                bytes.truncate(bytes.len() / 2);
+                with_headers(
+                    Response::builder().status(StatusCode::OK),
+                    "application/json",
+                    &rid,
+                )
+                .body(Body::from(bytes))
+                .expect("valid response")
+            }
+            _ => {
+                if fault == Some(Fault::TruncatedJson) {
+                    bytes.truncate(bytes.len() / 2);
+                }
+                with_headers(Response::builder().status(status), "application/json", &rid)
+                    .body(Body::from(bytes))
+                    .expect("valid response")
+            }
+        };
+        (response, route, random)
     }
 
     fn list(&self, state: &mut StripeState, kind: Kind, query: &str) -> Result<Value, ApiError> {
