@@ -376,6 +376,16 @@ impl Sandbox {
     }
 
     pub fn start_with_env(stripe_charges: usize, seed: u64, env: &[(&str, &str)]) -> Sandbox {
+        Self::start_with(stripe_charges, seed, env, &[])
+    }
+
+    /// With extra `sandbox serve` arguments (e.g. `--faults SPEC`).
+    pub fn start_with(
+        stripe_charges: usize,
+        seed: u64,
+        env: &[(&str, &str)],
+        args: &[&str],
+    ) -> Sandbox {
         let home = std::env::temp_dir();
         let mut cmd = base_command(&home);
         cmd.args([
@@ -386,6 +396,7 @@ impl Sandbox {
             "--seed",
             &seed.to_string(),
         ]);
+        cmd.args(args);
         for (k, v) in env {
             cmd.env(k, v);
         }
