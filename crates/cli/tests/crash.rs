@@ -164,12 +164,7 @@ fn crash_suite(sandbox: &Sandbox, target: usize, seed: u64, label: &str) {
     // The reference: the same data synced without interruption (retrying past any faults).
     let reference = Cli::new();
     connect(&reference, sandbox);
-    while !reference
-        .cmd(&["sync", "run"])
-        .run()
-        .code()
-        .is_some_and(|c| c == 0)
-    {}
+    while reference.cmd(&["sync", "run"]).run().code() != Some(0) {}
     let (expected, _) = snapshot(&reference);
     assert!(expected.len() > 1_000, "{} objects", expected.len());
 
