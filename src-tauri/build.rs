@@ -10,6 +10,7 @@ const COMMANDS: &[&str] = &[
     "list_connections",
     "add_stripe_connection",
     "sync_connection",
+    "cancel_sync",
     "list_payments",
     "get_payment",
     "list_sync_runs",

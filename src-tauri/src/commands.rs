@@ -95,6 +95,16 @@ pub async fn list_sync_runs(
     state.workspace().await?.list_sync_runs(limit).await
 }
 
+/// Asks running syncs of one connection (or all) to stop after the page in hand.
+#[tauri::command]
+pub async fn cancel_sync(state: State<'_, AppState>, connection_id: Option<String>) -> Result<()> {
+    state
+        .workspace()
+        .await?
+        .cancel_sync(connection_id.as_deref());
+    Ok(())
+}
+
 /// The request log, newest first: one connection's (name or id) or every connection's.
 #[tauri::command]
 pub async fn list_requests(

@@ -41,6 +41,7 @@ pub fn run() {
             commands::get_payment,
             commands::list_sync_runs,
             commands::list_requests,
+            commands::cancel_sync,
         ])
         .setup(|app| {
             // Opening (the demo starts a sandbox and runs a first sync) takes seconds: do it

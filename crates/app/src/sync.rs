@@ -88,6 +88,8 @@ pub(crate) struct StreamJob<'a> {
     pub trigger: &'a str,
     pub retry: RetryPolicy,
     pub progress: &'a (dyn Fn(SyncProgress) + Send + Sync),
+    /// Asked between pages; `true` stops the run as `cancelled`, checkpoint kept.
+    pub cancelled: &'a (dyn Fn() -> bool + Send + Sync),
 }
 
 /// Runs one stream to the end (or to an error) and returns its run row.
@@ -153,7 +155,12 @@ pub(crate) async fn run_stream(job: StreamJob<'_>) -> Result<SyncRunView, Comman
     let mut warnings: Vec<String> = Vec::new();
     let mut rejected: Vec<String> = Vec::new();
     let mut request_ids: Vec<String> = Vec::new();
+    let mut cancelled = false;
     let failure: Option<ProviderError> = loop {
+        if (job.cancelled)() {
+            cancelled = true;
+            break None;
+        }
         let request = PageRequest {
             created_gte: cursor.run_floor.filter(|f| *f > 0),
             starting_after: cursor.run_after.clone(),
@@ -197,6 +204,11 @@ pub(crate) async fn run_stream(job: StreamJob<'_>) -> Result<SyncRunView, Comman
     };
 
     let (status, code, message) = match (&failure, rejected.is_empty()) {
+        _ if cancelled => (
+            "cancelled",
+            Some(ErrorCode::Cancelled.as_str().to_string()),
+            Some("Cancelled; the next sync continues from the last saved page.".to_string()),
+        ),
         (None, true) => ("succeeded", None, None),
         (None, false) => (
             "partial",
@@ -225,7 +237,7 @@ pub(crate) async fn run_stream(job: StreamJob<'_>) -> Result<SyncRunView, Comman
             sync_leases::release(&tx, &conn_id, &stream, &holder)?;
             request_log::append(&tx, &conn_id, &exchanges)?;
             request_log::prune(&tx, &conn_id, chrono::Utc::now())?;
-            if failure.is_none() {
+            if failure.is_none() && !cancelled {
                 // The run reached the end: its newest object becomes the high-water mark and
                 // the checkpoint is cleared.
                 let high_water = match (cursor.high_water, cursor.run_max_created) {

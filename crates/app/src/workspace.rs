@@ -56,6 +56,9 @@ pub struct Workspace {
     client: reqwest::Client,
     /// Lease holder id of this instance: one run per stream at a time, across processes.
     holder: String,
+    /// Connections (by name or id; `*` for all) whose running sync should stop at the next
+    /// page boundary.
+    cancel_requests: std::sync::Mutex<std::collections::HashSet<String>>,
     retry: RetryPolicy,
     /// The in-process sandbox the demo talks to; stops with the workspace.
     pub(crate) sandbox: Option<switchboard_sandbox::Sandbox>,
@@ -97,6 +100,7 @@ impl Workspace {
             folder,
             client: switchboard_providers::http::client(),
             holder: uuid::Uuid::new_v4().to_string(),
+            cancel_requests: Default::default(),
             retry: RetryPolicy::default(),
             sandbox: None,
         })
@@ -251,6 +255,34 @@ impl Workspace {
         .await
     }
 
+    /// Asks running syncs of a connection (name or id), or of all, to stop after the page in
+    /// hand. Their runs end `cancelled`, with every committed page kept; the next sync
+    /// continues from there.
+    pub fn cancel_sync(&self, connection: Option<&str>) {
+        let key = connection.unwrap_or("*").to_string();
+        self.cancel_requests
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(key);
+    }
+
+    fn cancel_requested(&self, target: &ConnectionView) -> bool {
+        let requests = self
+            .cancel_requests
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        requests.contains("*") || requests.contains(&target.id) || requests.contains(&target.name)
+    }
+
+    fn clear_cancel(&self, target: &ConnectionView) {
+        let mut requests = self
+            .cancel_requests
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        requests.remove(&target.id);
+        requests.remove(&target.name);
+    }
+
     /// Syncs one connection (by name or id) or all, calling `progress` as pages arrive.
     /// Returns one run per stream. A connection that fails does not stop the others; the
     /// error is recorded on its run and its card.
@@ -264,8 +296,19 @@ impl Workspace {
             Some(key) => vec![self.find_connection(key).await?],
             None => self.list_connections().await?,
         };
+        // A cancel asked before this sync started is not for it.
+        self.cancel_requests
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove("*");
+        for target in &targets {
+            self.clear_cancel(target);
+        }
         let mut runs = Vec::new();
         for target in targets {
+            if self.cancel_requested(&target) {
+                break;
+            }
             runs.extend(self.sync_connection(&target, trigger, progress).await?);
         }
         Ok(runs)
@@ -308,15 +351,17 @@ impl Workspace {
                 trigger: trigger.as_str(),
                 retry: self.retry,
                 progress,
+                cancelled: &|| self.cancel_requested(target),
             })
             .await?;
             let auth_failed = run.error_code.as_deref() == Some(ErrorCode::AuthFailed.as_str());
-            if run.error_message.is_some() {
+            let cancelled = run.status == "cancelled";
+            if run.error_message.is_some() && !cancelled {
                 last_error = run.error_message.clone();
             }
             runs.push(run);
-            if auth_failed {
-                // The key is dead: the other streams would fail the same way.
+            if auth_failed || cancelled {
+                // A dead key fails every stream the same way; a cancel stops them all.
                 break;
             }
         }

@@ -259,3 +259,40 @@ async fn a_revoked_key_marks_the_connection_for_reconnect() {
     // Nothing that was stored is lost.
     assert_eq!(f.all_payments().await.len(), 20);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancelled_run_keeps_its_pages_and_the_next_continues() {
+    let f = fixture(1000).await;
+    let workspace = &f.workspace;
+    let progress = |p: switchboard_core::views::SyncProgress| {
+        if p.stream == "charges" && p.pages == 3 {
+            workspace.cancel_sync(Some("Main"));
+        }
+    };
+    let runs = workspace
+        .sync(Some("Main"), Trigger::Manual, &progress)
+        .await
+        .unwrap();
+    assert_eq!(
+        runs.len(),
+        1,
+        "a cancel stops the remaining streams: {runs:#?}"
+    );
+    assert_eq!(runs[0].status, "cancelled");
+    assert_eq!(runs[0].error_code.as_deref(), Some("cancelled"));
+    assert_eq!(runs[0].inserted, 300);
+    assert_eq!(f.all_payments().await.len(), 300);
+    // A cancel is not an error on the connection.
+    let c = workspace.find_connection("Main").await.unwrap();
+    assert!(c.last_error.is_none(), "{c:?}");
+
+    // A cancel asked while nothing runs does not stop the next sync, which resumes.
+    workspace.cancel_sync(None);
+    let resumed = f.sync().await;
+    let charges = run(&resumed, "charges");
+    assert_eq!(
+        (charges.status.as_str(), charges.fetched, charges.inserted),
+        ("succeeded", 700, 700)
+    );
+    assert_eq!(f.all_payments().await.len(), 1000);
+}

@@ -278,16 +278,28 @@ async fn run(cli: Cli, out: &Output) -> Result<(), CommandError> {
             }
             let workspace = open(&global).await?;
             let progress = out.progress();
-            let runs = workspace
-                .sync(connection.as_deref(), Trigger::Manual, &progress)
-                .await?;
+            // The first Ctrl-C (or SIGTERM) stops after the page in hand, keeping everything
+            // saved; a second one ends the process at once (the next sync resumes either way).
+            let sync = workspace.sync(connection.as_deref(), Trigger::Manual, &progress);
+            tokio::pin!(sync);
+            let runs = tokio::select! {
+                runs = &mut sync => runs?,
+                () = wait_for_interrupt() => {
+                    out.hint("Stopping after the current page… (press Ctrl-C again to stop now)");
+                    workspace.cancel_sync(connection.as_deref());
+                    tokio::select! {
+                        runs = &mut sync => runs?,
+                        () = wait_for_interrupt() => std::process::exit(130),
+                    }
+                }
+            };
             out.end_progress();
             for run in &runs {
                 out.sync_run(run);
             }
             match runs
                 .iter()
-                .find(|r| r.status == "failed" || r.status == "partial")
+                .find(|r| matches!(r.status.as_str(), "failed" | "partial" | "cancelled"))
             {
                 Some(bad) => Err(CommandError::new(
                     bad.error_code

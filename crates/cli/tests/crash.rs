@@ -224,3 +224,45 @@ fn crash_suite(sandbox: &Sandbox, target: usize, seed: u64, label: &str) {
         println!("  {bucket:<45} {n}");
     }
 }
+
+#[test]
+fn ctrl_c_stops_after_the_page_in_hand_and_the_next_sync_continues() {
+    let sandbox = Sandbox::start(3000, 6);
+    let cli = Cli::new();
+    connect(&cli, &sandbox);
+    let mut child = base_command(cli.root.path())
+        .args(["sync", "run", "--json", "--data-dir"])
+        .arg(&cli.data_dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = BufReader::new(child.stderr.take().unwrap()).lines();
+    for line in stderr.by_ref() {
+        if line.unwrap().contains("\"progress\"") {
+            let interrupted = std::process::Command::new("kill")
+                .args(["-INT", &child.id().to_string()])
+                .status()
+                .unwrap();
+            assert!(interrupted.success());
+            break;
+        }
+    }
+    let rest: Vec<String> = stderr.map(Result::unwrap).collect();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(1), "{rest:?}");
+    let error: serde_json::Value = serde_json::from_str(rest.last().unwrap()).unwrap();
+    assert_eq!(error["code"], "cancelled", "{rest:?}");
+
+    let (stored, runs) = snapshot(&cli);
+    assert!(
+        !stored.is_empty() && stored.len() < 3000,
+        "{} stored",
+        stored.len()
+    );
+    assert_eq!(runs.get("cancelled"), Some(&1), "{runs:?}");
+    cli.cmd(&["sync", "run"]).run().ok();
+    let payments = cli.cmd(&["payments", "list", "--json"]).run();
+    assert_eq!(payments.json_lines().len(), 3000);
+}
