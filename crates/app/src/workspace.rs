@@ -306,8 +306,18 @@ impl Workspace {
         }
         let mut runs = Vec::new();
         for target in targets {
-            if self.cancel_requested(&target) {
+            let cancel_all = self
+                .cancel_requests
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .contains("*");
+            if cancel_all {
                 break;
+            }
+            // A connection cancelled before its turn is skipped; the others still run.
+            if self.cancel_requested(&target) {
+                self.clear_cancel(&target);
+                continue;
             }
             runs.extend(self.sync_connection(&target, trigger, progress).await?);
         }

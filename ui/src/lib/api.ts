@@ -93,6 +93,15 @@ export function syncConnection(
   return call("sync_connection", { connectionId, onProgress: channel });
 }
 
+/**
+ * Asks running syncs of one connection, or of all when `connectionId` is null, to stop after the
+ * page in hand. The `syncConnection` call then resolves as usual, the interrupted stream's run
+ * `cancelled`; nothing saved is lost and the next sync continues from there.
+ */
+export function cancelSync(connectionId: string | null): Promise<void> {
+  return call<null>("cancel_sync", { connectionId }).then(() => undefined);
+}
+
 export interface PaymentQuery {
   connection: string | null;
   limit: number;

@@ -32,6 +32,7 @@ const RUN: Record<string, Tone> = {
   partial: "warn",
   failed: "bad",
   interrupted: "warn",
+  cancelled: "neutral",
 };
 
 function look(table: Record<string, Tone>, value: string): StatusLook {
@@ -41,6 +42,16 @@ function look(table: Record<string, Tone>, value: string): StatusLook {
 export const paymentStatus = (status: string): StatusLook => look(PAYMENT, status);
 export const connectionStatus = (status: string): StatusLook => look(CONNECTION, status);
 export const runStatus = (status: string): StatusLook => look(RUN, status);
+
+/**
+ * A run that stopped early without anything going wrong with the provider: cancelled by the
+ * user, or cut short by the app closing. Its message is a note, not an error.
+ */
+export const runStoppedEarly = (status: string): boolean =>
+  status === "cancelled" || status === "interrupted";
+
+/** The note shown under a sync that was cancelled. */
+export const CANCELLED_NOTE = "Cancelled — the next sync continues from the last saved page.";
 
 /**
  * An HTTP answer from a provider: 2xx good, 429 (rate limited) a warning, other 4xx/5xx bad,

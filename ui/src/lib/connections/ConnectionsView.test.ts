@@ -6,7 +6,7 @@ import type { SyncRunView } from "../bindings/SyncRunView";
 import { AppState } from "../state/app.svelte";
 import { SyncState } from "../state/sync.svelte";
 import { connection, paypal, run, stripe } from "../../test/fixtures";
-import { callsOf, deferred, mockCommands } from "../../test/ipc";
+import { callsOf, deferred, mockCommands, type Handler } from "../../test/ipc";
 import ConnectionsView from "./ConnectionsView.svelte";
 
 const KEY = "rk_test_51SecretKeyThatMustNeverShow";
@@ -192,5 +192,141 @@ describe("connections", () => {
     const alert = await screen.findByRole("alert");
     expect(alert.textContent).toContain("Could not reach Stripe.");
     expect(within(alert).getByRole("button", { name: "Retry" })).toBeTruthy();
+  });
+
+  describe("cancelling a sync", () => {
+    const CANCELLED_MESSAGE = "Cancelled; the next sync continues from the last saved page.";
+    const cancelledRun = (overrides: Partial<SyncRunView> = {}) =>
+      run({
+        id: "run-2",
+        stream: "refunds",
+        status: "cancelled",
+        fetched: 40,
+        error_code: "cancelled",
+        error_message: CANCELLED_MESSAGE,
+        ...overrides,
+      });
+
+    /** A sync that streams over a channel and answers when the test says so. */
+    function syncing(handlers: Record<string, Handler> = {}) {
+      const sync = deferred<SyncRunView[]>();
+      const progress: { channel?: Channel<SyncProgress> } = {};
+      const calls = mockCommands({
+        sync_connection: (args) => {
+          progress.channel = args.onProgress as Channel<SyncProgress>;
+          return sync.promise;
+        },
+        cancel_sync: () => null,
+        list_connections: () => [connection()],
+        ...handlers,
+      });
+      return { sync, progress, calls };
+    }
+
+    it("cancels a connection's sync, says so until it answers, then shows the run as cancelled", async () => {
+      const { sync, progress, calls } = syncing();
+      setup();
+      const card = screen.getByTestId("connection-card");
+      expect(within(card).queryByTestId("sync-cancel")).toBeNull();
+
+      await fireEvent.click(within(card).getByTestId("sync-now"));
+      await waitFor(() => expect(progress.channel).toBeDefined());
+      progress.channel!.onmessage({ connection_id: "conn-1", stream: "refunds", pages: 1, fetched: 40, done: false });
+      await waitFor(() => expect(card.textContent).toContain("40 fetched, page 1"));
+
+      const cancel = within(card).getByRole("button", { name: "Cancel sync of Demo shop" });
+      expect(cancel.textContent?.trim()).toBe("Cancel");
+      // Esc is not a way to cancel a sync.
+      await fireEvent.keyDown(window, { key: "Escape" });
+      expect(callsOf(calls, "cancel_sync")).toHaveLength(0);
+
+      await fireEvent.click(cancel);
+      expect(callsOf(calls, "cancel_sync")).toEqual([{ connectionId: "conn-1" }]);
+      await waitFor(() => expect(cancel.textContent?.trim()).toBe("Cancelling…"));
+      expect(cancel.hasAttribute("disabled")).toBe(true);
+      expect(card.textContent).toContain("Cancelling after the page in hand…");
+      expect(within(card).getByTestId("sync-now").hasAttribute("disabled")).toBe(true);
+      // A second click cannot ask again.
+      await fireEvent.click(cancel);
+      expect(callsOf(calls, "cancel_sync")).toHaveLength(1);
+
+      sync.resolve([run(), cancelledRun()]);
+      const summary = await within(card).findByTestId("sync-summary");
+      const chips = [...summary.querySelectorAll<HTMLElement>(".chip")];
+      expect(chips.map((c) => c.textContent)).toEqual(["Succeeded", "Cancelled"]);
+      expect(chips[1]!.classList.contains("neutral")).toBe(true);
+      expect(within(card).getByTestId("sync-cancelled-note").textContent).toBe(
+        "Cancelled — the next sync continues from the last saved page.",
+      );
+      // Not an error: no red chip, no error row, no alert, and the card is ready to sync again.
+      expect(card.querySelector(".chip.bad")).toBeNull();
+      expect(summary.querySelector(".run-error")).toBeNull();
+      expect(screen.queryByRole("alert")).toBeNull();
+      expect(within(card).queryByTestId("sync-cancel")).toBeNull();
+      const again = within(card).getByTestId("sync-now");
+      expect(again.hasAttribute("disabled")).toBe(false);
+      expect(again.textContent?.trim()).toBe("Sync now");
+      expect(callsOf(calls, "cancel_sync")).toHaveLength(1);
+    });
+
+    it("cancels Sync all with a null connection id", async () => {
+      const second = connection({ id: "conn-2", name: "Second shop" });
+      const { sync, progress, calls } = syncing({ list_connections: () => [connection(), second] });
+      setup([connection(), second]);
+
+      expect(screen.queryByTestId("sync-all-cancel")).toBeNull();
+      await fireEvent.click(screen.getByTestId("sync-all"));
+      await waitFor(() => expect(progress.channel).toBeDefined());
+      progress.channel!.onmessage({ connection_id: "conn-1", stream: "refunds", pages: 1, fetched: 40, done: false });
+
+      const cancel = await screen.findByRole("button", { name: "Cancel sync of all connections" });
+      await fireEvent.click(cancel);
+      expect(callsOf(calls, "cancel_sync")).toEqual([{ connectionId: null }]);
+      await waitFor(() => expect(cancel.textContent?.trim()).toBe("Cancelling…"));
+      expect(cancel.hasAttribute("disabled")).toBe(true);
+      // Every card's own Cancel says the same.
+      for (const button of screen.getAllByTestId("sync-cancel")) {
+        expect(button.textContent?.trim()).toBe("Cancelling…");
+        expect(button.hasAttribute("disabled")).toBe(true);
+      }
+
+      // The first connection stopped mid-stream; the second never started.
+      sync.resolve([run(), cancelledRun()]);
+      const first = screen
+        .getAllByTestId("connection-card")
+        .find((c) => c.dataset.connectionName === "Demo shop")!;
+      expect((await within(first).findByTestId("sync-cancelled-note")).textContent).toContain(
+        "the next sync continues from the last saved page",
+      );
+      await waitFor(() => expect(screen.queryByTestId("sync-all-cancel")).toBeNull());
+      expect(screen.queryAllByTestId("sync-cancel")).toHaveLength(0);
+      expect(screen.getByTestId("sync-all").textContent?.trim()).toBe("Sync all");
+      expect(screen.queryByRole("alert")).toBeNull();
+      expect(document.querySelector(".chip.bad")).toBeNull();
+    });
+
+    it("offers Cancel again when the request could not be sent", async () => {
+      const { sync, progress, calls } = syncing({
+        cancel_sync: () => Promise.reject({ code: "internal", message: "Could not ask the sync to stop.", retryable: true }),
+      });
+      setup();
+      const card = screen.getByTestId("connection-card");
+      await fireEvent.click(within(card).getByTestId("sync-now"));
+      await waitFor(() => expect(progress.channel).toBeDefined());
+
+      await fireEvent.click(within(card).getByRole("button", { name: "Cancel sync of Demo shop" }));
+      const alert = await screen.findByRole("alert");
+      expect(alert.textContent).toContain("Could not ask the sync to stop.");
+      const cancel = within(card).getByTestId("sync-cancel");
+      expect(cancel.textContent?.trim()).toBe("Cancel");
+      expect(cancel.hasAttribute("disabled")).toBe(false);
+
+      await fireEvent.click(within(alert).getByRole("button", { name: "Retry" }));
+      expect(callsOf(calls, "cancel_sync")).toEqual([{ connectionId: "conn-1" }, { connectionId: "conn-1" }]);
+
+      sync.resolve([run()]);
+      await within(card).findByTestId("sync-summary");
+      await waitFor(() => expect(screen.queryByRole("alert")).toBeNull());
+    });
   });
 });

@@ -36,6 +36,34 @@ describe("sync activity", () => {
     expect(tabs[0]!.getAttribute("aria-controls")).toBe(panel.id);
   });
 
+  it("shows cancelled and interrupted runs with their own chips, their messages as notes", async () => {
+    setup({
+      list_sync_runs: () => [
+        run({
+          id: "run-c",
+          status: "cancelled",
+          error_code: "cancelled",
+          error_message: "Cancelled; the next sync continues from the last saved page.",
+        }),
+        run({ id: "run-i", stream: "refunds", status: "interrupted", error_message: "The app closed during the sync." }),
+        run({ id: "run-f", stream: "balance_transactions", status: "failed", error_message: "Stripe said no." }),
+      ],
+    });
+    const [cancelled, interrupted, failed] = await screen.findAllByTestId("sync-run");
+    const chip = (row: HTMLElement) => row.querySelector<HTMLElement>(".chip")!;
+    expect(chip(cancelled!).textContent).toBe("Cancelled");
+    expect(chip(cancelled!).classList.contains("neutral")).toBe(true);
+    expect(chip(interrupted!).textContent).toBe("Interrupted");
+    expect(chip(interrupted!).classList.contains("warn")).toBe(true);
+    expect(chip(failed!).classList.contains("bad")).toBe(true);
+
+    const message = (row: HTMLElement) => within(row).getByTestId("sync-run-message");
+    expect(message(cancelled!).textContent).toContain("the next sync continues");
+    expect(message(cancelled!).classList.contains("quiet")).toBe(true);
+    expect(message(interrupted!).classList.contains("quiet")).toBe(true);
+    expect(message(failed!).classList.contains("quiet")).toBe(false);
+  });
+
   it("switches tabs with the arrow keys, Home and End, moving focus", async () => {
     const { calls } = setup({ list_requests: () => [request()] });
     const runsTab = screen.getByTestId("runs-tab");

@@ -1,0 +1,170 @@
+//! Import benchmark (not a test): 20,000 Stripe charges plus their balance transactions from
+//! the sandbox, running in its own process, into a fresh data dir through the release CLI.
+//! Prints records per second next to the floor of the same run (the same HTTP client fetching
+//! the same pages over one keep-alive connection, reading bodies fully, without parsing or
+//! storing), the CLI's peak RSS, and the database size per 1,000 payments.
+//! Run: `cargo bench -p switchboard-cli --bench import` (`SWITCHBOARD_BENCH_CHARGES` resizes).
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const MASTER_KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+
+fn switchboard(data_dir: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_switchboard"));
+    cmd.env("SWITCHBOARD_MASTER_KEY", MASTER_KEY)
+        .env("DBUS_SESSION_BUS_ADDRESS", "unix:path=/nonexistent")
+        .env_remove("SWITCHBOARD_LOG")
+        .arg("--data-dir")
+        .arg(data_dir);
+    cmd
+}
+
+/// Pages through one Stripe list with the app's own HTTP client; returns objects seen.
+async fn floor_list(client: &reqwest::Client, base: &str, key: &str, path: &str) -> usize {
+    let mut after: Option<String> = None;
+    let mut objects = 0;
+    loop {
+        let mut query = vec![("limit", "100".to_string())];
+        if let Some(a) = &after {
+            query.push(("starting_after", a.clone()));
+        }
+        let body = client
+            .get(format!("{base}{path}"))
+            .bearer_auth(key)
+            .header("Stripe-Version", "2023-08-16")
+            .query(&query)
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap();
+        // Only what paging needs: the count, the last id and has_more, found by scanning text.
+        let text = std::str::from_utf8(&body).unwrap();
+        let ids: Vec<&str> = text
+            .match_indices("\"id\":\"")
+            .filter_map(|(i, m)| text[i + m.len()..].split('"').next())
+            .filter(|id| id.starts_with("ch_") || id.starts_with("txn_"))
+            .collect();
+        objects += ids.len();
+        if !text.contains("\"has_more\":true") {
+            return objects;
+        }
+        after = ids.last().map(|s| s.to_string());
+    }
+}
+
+fn peak_rss_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+}
+
+fn main() {
+    let charges: usize = std::env::var("SWITCHBOARD_BENCH_CHARGES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(20_000);
+    let work = tempfile::tempdir().unwrap();
+    let mut sandbox = switchboard(&work.path().join("unused"))
+        .args(["sandbox", "serve", "--seed", "3", "--stripe-charges"])
+        .arg(charges.to_string())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut ready = String::new();
+    BufReader::new(sandbox.stdout.take().unwrap())
+        .read_line(&mut ready)
+        .unwrap();
+    let ready: serde_json::Value = serde_json::from_str(&ready).unwrap();
+    let base = ready["providers"]["stripe"]["api_base"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let key = ready["providers"]["stripe"]["api_key"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    // Floor: fetch the same pages, no parsing or storing.
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let client = switchboard_providers::http::client();
+    let started = Instant::now();
+    let floor_records = runtime.block_on(async {
+        floor_list(&client, &base, &key, "/v1/charges").await
+            + floor_list(&client, &base, &key, "/v1/balance_transactions").await
+    });
+    let floor_secs = started.elapsed().as_secs_f64();
+
+    // The real import through the release CLI.
+    let data = work.path().join("data");
+    let mut connect = switchboard(&data)
+        .args(["connect", "stripe", "--name", "Bench", "--api-base", &base])
+        .stdin(Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    connect
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(key.as_bytes())
+        .unwrap();
+    assert!(connect.wait().unwrap().success());
+    let started = Instant::now();
+    let mut sync = switchboard(&data)
+        .args(["sync", "run", "--json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let pid = sync.id();
+    let mut peak = 0;
+    while sync.try_wait().unwrap().is_none() {
+        peak = peak.max(peak_rss_kib(pid).unwrap_or(0));
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let import_secs = started.elapsed().as_secs_f64();
+    let mut out = String::new();
+    std::io::Read::read_to_string(&mut sync.stdout.take().unwrap(), &mut out).unwrap();
+    let mut records = 0;
+    for line in out.lines() {
+        let run: serde_json::Value = serde_json::from_str(line).unwrap();
+        assert_eq!(run["status"], "succeeded", "{run}");
+        if matches!(
+            run["stream"].as_str(),
+            Some("charges" | "balance_transactions")
+        ) {
+            records += run["fetched"].as_i64().unwrap();
+        }
+    }
+    let db_bytes: u64 = ["switchboard.db", "switchboard.db-wal"]
+        .iter()
+        .filter_map(|f| std::fs::metadata(data.join(f)).ok())
+        .map(|m| m.len())
+        .sum();
+    let _ = sandbox.kill();
+    let floor_rate = floor_records as f64 / floor_secs;
+    let import_rate = records as f64 / import_secs;
+    println!(
+        "bench import charges={charges} records={records} seconds={import_secs:.2} records_per_s={import_rate:.0}"
+    );
+    println!(
+        "bench import_floor records={floor_records} seconds={floor_secs:.2} records_per_s={floor_rate:.0} ratio={:.1}x",
+        floor_rate / import_rate
+    );
+    println!(
+        "bench import_resources peak_rss_mib={:.1} db_kib_per_1000_payments={:.0}",
+        peak as f64 / 1024.0,
+        db_bytes as f64 / 1024.0 / (charges as f64 / 1000.0)
+    );
+}
