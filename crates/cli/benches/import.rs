@@ -153,6 +153,7 @@ fn main() {
         .map(|m| m.len())
         .sum();
     let _ = sandbox.kill();
+    let _ = sandbox.wait();
     let floor_rate = floor_records as f64 / floor_secs;
     let import_rate = records as f64 / import_secs;
     println!(
