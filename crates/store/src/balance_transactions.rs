@@ -13,8 +13,8 @@ pub fn upsert(
     b: &BalanceTransactionRecord,
 ) -> Result<UpsertOutcome> {
     let existing: Option<String> = conn
+        .prepare_cached("SELECT raw_json FROM balance_transactions WHERE connection_id = ?1 AND external_id = ?2")?
         .query_row(
-            "SELECT raw_json FROM balance_transactions WHERE connection_id = ?1 AND external_id = ?2",
             params![connection_id, b.external_id],
             |row| row.get(0),
         )
@@ -24,7 +24,7 @@ pub fn upsert(
     }
     let fee_lines =
         serde_json::to_string(&b.fee_lines).map_err(|e| StoreError::Invalid(e.to_string()))?;
-    conn.execute(
+    conn.prepare_cached(
         "INSERT INTO balance_transactions (id, connection_id, external_id, source_external_id,
            type, amount_minor, fee_minor, net_minor, currency, currency_exponent, status,
            available_on, payout_external_id, fee_lines_json, created, raw_json, updated_at)
@@ -38,26 +38,26 @@ pub fn upsert(
            payout_external_id = excluded.payout_external_id,
            fee_lines_json = excluded.fee_lines_json, created = excluded.created,
            raw_json = excluded.raw_json, updated_at = excluded.updated_at",
-        params![
-            crate::new_id(),
-            connection_id,
-            b.external_id,
-            b.source_external_id,
-            b.kind,
-            b.amount_minor,
-            b.fee_minor,
-            b.net_minor,
-            b.currency,
-            b.currency_exponent,
-            b.status,
-            b.available_on,
-            b.payout_external_id,
-            fee_lines,
-            b.created,
-            b.raw_json,
-            switchboard_core::now_rfc3339()
-        ],
-    )?;
+    )?
+    .execute(params![
+        crate::new_id(),
+        connection_id,
+        b.external_id,
+        b.source_external_id,
+        b.kind,
+        b.amount_minor,
+        b.fee_minor,
+        b.net_minor,
+        b.currency,
+        b.currency_exponent,
+        b.status,
+        b.available_on,
+        b.payout_external_id,
+        fee_lines,
+        b.created,
+        b.raw_json,
+        switchboard_core::now_rfc3339()
+    ])?;
     Ok(if existing.is_some() {
         UpsertOutcome::Updated
     } else {

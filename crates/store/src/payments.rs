@@ -11,16 +11,15 @@ use switchboard_core::views::{PaymentPage, PaymentView};
 /// Inserts or updates by (connection, external id); an identical object is left untouched.
 pub fn upsert(conn: &Connection, connection_id: &str, p: &PaymentRecord) -> Result<UpsertOutcome> {
     let existing: Option<String> = conn
-        .query_row(
+        .prepare_cached(
             "SELECT raw_json FROM payments WHERE connection_id = ?1 AND external_id = ?2",
-            params![connection_id, p.external_id],
-            |r| r.get(0),
-        )
+        )?
+        .query_row(params![connection_id, p.external_id], |r| r.get(0))
         .optional()?;
     if existing.as_deref() == Some(p.raw_json.as_str()) {
         return Ok(UpsertOutcome::Unchanged);
     }
-    conn.execute(
+    conn.prepare_cached(
         "INSERT INTO payments (id, connection_id, external_id, amount_minor, refunded_minor,
            currency, currency_exponent, status, customer, description,
            balance_transaction_external_id, created, raw_json, updated_at)
@@ -33,23 +32,23 @@ pub fn upsert(conn: &Connection, connection_id: &str, p: &PaymentRecord) -> Resu
            balance_transaction_external_id = excluded.balance_transaction_external_id,
            created = excluded.created, raw_json = excluded.raw_json,
            updated_at = excluded.updated_at",
-        params![
-            crate::new_id(),
-            connection_id,
-            p.external_id,
-            p.amount_minor,
-            p.refunded_minor,
-            p.currency,
-            p.currency_exponent,
-            p.status,
-            p.customer,
-            p.description,
-            p.balance_transaction_external_id,
-            p.created,
-            p.raw_json,
-            switchboard_core::now_rfc3339()
-        ],
-    )?;
+    )?
+    .execute(params![
+        crate::new_id(),
+        connection_id,
+        p.external_id,
+        p.amount_minor,
+        p.refunded_minor,
+        p.currency,
+        p.currency_exponent,
+        p.status,
+        p.customer,
+        p.description,
+        p.balance_transaction_external_id,
+        p.created,
+        p.raw_json,
+        switchboard_core::now_rfc3339()
+    ])?;
     Ok(if existing.is_some() {
         UpsertOutcome::Updated
     } else {

@@ -8,16 +8,15 @@ use switchboard_core::views::RefundView;
 
 pub fn upsert(conn: &Connection, connection_id: &str, r: &RefundRecord) -> Result<UpsertOutcome> {
     let existing: Option<String> = conn
-        .query_row(
+        .prepare_cached(
             "SELECT raw_json FROM refunds WHERE connection_id = ?1 AND external_id = ?2",
-            params![connection_id, r.external_id],
-            |row| row.get(0),
-        )
+        )?
+        .query_row(params![connection_id, r.external_id], |row| row.get(0))
         .optional()?;
     if existing.as_deref() == Some(r.raw_json.as_str()) {
         return Ok(UpsertOutcome::Unchanged);
     }
-    conn.execute(
+    conn.prepare_cached(
         "INSERT INTO refunds (id, connection_id, external_id, payment_external_id, amount_minor,
            currency, currency_exponent, status, reason, balance_transaction_external_id, created,
            raw_json, updated_at)
@@ -30,22 +29,22 @@ pub fn upsert(conn: &Connection, connection_id: &str, r: &RefundRecord) -> Resul
            balance_transaction_external_id = excluded.balance_transaction_external_id,
            created = excluded.created, raw_json = excluded.raw_json,
            updated_at = excluded.updated_at",
-        params![
-            crate::new_id(),
-            connection_id,
-            r.external_id,
-            r.payment_external_id,
-            r.amount_minor,
-            r.currency,
-            r.currency_exponent,
-            r.status,
-            r.reason,
-            r.balance_transaction_external_id,
-            r.created,
-            r.raw_json,
-            switchboard_core::now_rfc3339()
-        ],
-    )?;
+    )?
+    .execute(params![
+        crate::new_id(),
+        connection_id,
+        r.external_id,
+        r.payment_external_id,
+        r.amount_minor,
+        r.currency,
+        r.currency_exponent,
+        r.status,
+        r.reason,
+        r.balance_transaction_external_id,
+        r.created,
+        r.raw_json,
+        switchboard_core::now_rfc3339()
+    ])?;
     Ok(if existing.is_some() {
         UpsertOutcome::Updated
     } else {
