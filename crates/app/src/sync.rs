@@ -287,13 +287,14 @@ async fn fetch_with_retry(
         requests.attempt.store(attempt, Ordering::SeqCst);
         match adapter.fetch_page(stream, request).await {
             Ok(page) => return Ok(page),
-            Err(e) if e.is_transient() && attempt < retry.attempts => {
-                let backoff = retry.base_delay * 2u32.pow(attempt - 1);
-                let wait = e
-                    .retry_after_secs
-                    .map(Duration::from_secs)
-                    .unwrap_or(backoff)
-                    .min(retry.max_delay);
+            // A provider asking for more than a minute's pause ends the run (`partial`, resumable)
+            // rather than holding it open.
+            Err(e)
+                if e.is_transient()
+                    && attempt < retry.attempts
+                    && e.retry_after_secs.is_none_or(|s| s <= MAX_RETRY_AFTER_SECS) =>
+            {
+                let wait = retry_wait(retry, attempt, e.retry_after_secs, rand::random());
                 tracing::info!(
                     stream,
                     attempt,
@@ -314,7 +315,32 @@ struct PageOwner {
     run_id: String,
 }
 
-/// Stores one page, renews the lease and moves the checkpoint past the page, atomically.
+/// The longest `Retry-After` a run waits out in place.
+const MAX_RETRY_AFTER_SECS: u64 = 60;
+
+/// How long to wait before try `attempt + 1`: exponential backoff with full jitter (a uniform
+/// draw in `[0, base · 2^(attempt-1)]`, so many clients retrying at once spread out), capped at
+/// `max_delay`; a provider's `Retry-After` is a floor, as it is the provider's own word.
+pub(crate) fn retry_wait(
+    retry: RetryPolicy,
+    attempt: u32,
+    retry_after_secs: Option<u64>,
+    unit_draw: f64,
+) -> Duration {
+    let ceiling = retry
+        .base_delay
+        .saturating_mul(2u32.saturating_pow(attempt.saturating_sub(1)))
+        .min(retry.max_delay);
+    let jittered = ceiling.mul_f64(unit_draw.clamp(0.0, 1.0));
+    match retry_after_secs {
+        Some(secs) => jittered
+            .max(Duration::from_secs(secs))
+            .min(retry.max_delay.max(Duration::from_secs(secs))),
+        None => jittered,
+    }
+}
+
+/// Stores one page and moves the checkpoint past the page, atomically.
 async fn commit_page(
     store: &Arc<Store>,
     owner: PageOwner,
@@ -372,4 +398,32 @@ pub(crate) async fn blocking<T: Send + 'static>(
         .await
         .map_err(|e| errors::internal(format!("database task failed: {e}")))?
         .map_err(errors::store)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const POLICY: RetryPolicy = RetryPolicy {
+        attempts: 5,
+        base_delay: Duration::from_millis(100),
+        max_delay: Duration::from_secs(1),
+    };
+
+    #[test]
+    fn backoff_doubles_with_full_jitter_and_a_cap() {
+        assert_eq!(retry_wait(POLICY, 1, None, 1.0), Duration::from_millis(100));
+        assert_eq!(retry_wait(POLICY, 3, None, 1.0), Duration::from_millis(400));
+        assert_eq!(retry_wait(POLICY, 3, None, 0.5), Duration::from_millis(200));
+        assert_eq!(retry_wait(POLICY, 3, None, 0.0), Duration::ZERO);
+        assert_eq!(retry_wait(POLICY, 10, None, 1.0), Duration::from_secs(1));
+        assert_eq!(retry_wait(POLICY, 40, None, 1.0), Duration::from_secs(1));
+    }
+
+    #[test]
+    fn retry_after_is_a_floor() {
+        assert_eq!(retry_wait(POLICY, 1, Some(1), 0.1), Duration::from_secs(1));
+        // The provider's word wins over our cap.
+        assert_eq!(retry_wait(POLICY, 1, Some(3), 0.1), Duration::from_secs(3));
+    }
 }
