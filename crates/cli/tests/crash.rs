@@ -43,17 +43,22 @@ enum Outcome {
     Ended(bool),
 }
 
-/// Runs `sync run --json` and kills it right after its `events`-th progress event (each is
-/// sent after a page commits), plus `delay_ms`, so the kill lands inside the next page's work.
-fn sync_and_kill(cli: &Cli, events: usize, delay_ms: u64) -> Outcome {
-    let mut child = base_command(cli.root.path())
+/// Starts `sync run --json`, its progress events readable on its standard error.
+fn spawn_sync_json(cli: &Cli) -> std::process::Child {
+    base_command(cli.root.path())
         .args(["sync", "run", "--json", "--data-dir"])
         .arg(&cli.data_dir)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
-        .expect("spawn sync");
+        .expect("spawn sync")
+}
+
+/// Runs `sync run --json` and kills it right after its `events`-th progress event (each is
+/// sent after a page commits), plus `delay_ms`, so the kill lands inside the next page's work.
+fn sync_and_kill(cli: &Cli, events: usize, delay_ms: u64) -> Outcome {
+    let mut child = spawn_sync_json(cli);
     let stderr = BufReader::new(child.stderr.take().unwrap());
     let mut seen = 0;
     for line in stderr.lines() {
@@ -230,14 +235,7 @@ fn ctrl_c_stops_after_the_page_in_hand_and_the_next_sync_continues() {
     let sandbox = Sandbox::start(3000, 6);
     let cli = Cli::new();
     connect(&cli, &sandbox);
-    let mut child = base_command(cli.root.path())
-        .args(["sync", "run", "--json", "--data-dir"])
-        .arg(&cli.data_dir)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = spawn_sync_json(&cli);
     let mut stderr = BufReader::new(child.stderr.take().unwrap()).lines();
     for line in stderr.by_ref() {
         if line.unwrap().contains("\"progress\"") {

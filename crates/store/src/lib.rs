@@ -106,6 +106,24 @@ pub fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()
 }
 
+/// An in-memory store with one Stripe connection `c1` named "Main", for this crate's tests.
+#[cfg(test)]
+pub(crate) fn test_store() -> Store {
+    let store = Store::open_in_memory().unwrap();
+    connections::insert(
+        &store.conn(),
+        &connections::NewConnection {
+            id: "c1",
+            provider: "stripe",
+            name: "Main",
+            account_id: None,
+            api_base: "http://x",
+        },
+    )
+    .unwrap();
+    store
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -164,7 +164,6 @@ pub fn get(conn: &Connection, id: &str) -> Result<(PaymentView, String, Option<S
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Store, connections};
 
     fn record(n: i64, created: i64) -> PaymentRecord {
         PaymentRecord {
@@ -182,25 +181,9 @@ mod tests {
         }
     }
 
-    fn store_with_connection() -> Store {
-        let store = Store::open_in_memory().unwrap();
-        connections::insert(
-            &store.conn(),
-            &connections::NewConnection {
-                id: "c1",
-                provider: "stripe",
-                name: "Main",
-                account_id: None,
-                api_base: "http://x",
-            },
-        )
-        .unwrap();
-        store
-    }
-
     #[test]
     fn upsert_reports_inserted_updated_unchanged() {
-        let store = store_with_connection();
+        let store = crate::test_store();
         let conn = store.conn();
         let mut r = record(1, 10);
         assert_eq!(upsert(&conn, "c1", &r).unwrap(), UpsertOutcome::Inserted);
@@ -217,7 +200,7 @@ mod tests {
 
     #[test]
     fn keyset_pages_cover_everything_once_even_with_equal_timestamps() {
-        let store = store_with_connection();
+        let store = crate::test_store();
         let conn = store.conn();
         // Many objects share a second, as busy accounts' do.
         for n in 0..257 {

@@ -107,7 +107,6 @@ pub fn list(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Store, connections};
 
     fn row(at: &str) -> NewRequest {
         NewRequest {
@@ -126,19 +125,8 @@ mod tests {
 
     #[test]
     fn append_list_and_prune_by_age_and_count() {
-        let store = Store::open_in_memory().unwrap();
+        let store = crate::test_store();
         let conn = store.conn();
-        connections::insert(
-            &conn,
-            &connections::NewConnection {
-                id: "c1",
-                provider: "stripe",
-                name: "Main",
-                account_id: None,
-                api_base: "http://x",
-            },
-        )
-        .unwrap();
         let now = chrono::Utc::now();
         let recent = now.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
         append(&conn, "c1", &[row("2000-01-01T00:00:00.000Z")]).unwrap();

@@ -65,23 +65,12 @@ pub fn running_streams(conn: &Connection) -> Result<Vec<(String, String)>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Store, connections, sync_runs};
+    use crate::sync_runs;
 
     #[test]
     fn record_get_release_and_running_streams() {
-        let store = Store::open_in_memory().unwrap();
+        let store = crate::test_store();
         let conn = store.conn();
-        connections::insert(
-            &conn,
-            &connections::NewConnection {
-                id: "c1",
-                provider: "stripe",
-                name: "Main",
-                account_id: None,
-                api_base: "http://x",
-            },
-        )
-        .unwrap();
         record(&conn, "c1", "charges", "a").unwrap();
         assert_eq!(get(&conn, "c1", "charges").unwrap().unwrap().holder, "a");
         release(&conn, "c1", "charges", "someone-else").unwrap();
