@@ -12,7 +12,7 @@ use switchboard_core::views::{SyncProgress, SyncRunView};
 use switchboard_core::{CommandError, ErrorCode};
 use switchboard_providers::http::{RequestRecord, RequestSink};
 use switchboard_providers::{Page, PageRequest, ProviderError, PullPayments, Record};
-use switchboard_store::request_log::{self, NewRequest};
+use switchboard_store::request_log;
 use switchboard_store::rusqlite::TransactionBehavior;
 use switchboard_store::sync_runs::{Counts, Finish};
 use switchboard_store::{
@@ -45,31 +45,20 @@ impl Default for RetryPolicy {
 /// are written to the request log in the same transactions as the pages.
 #[derive(Default)]
 pub(crate) struct RequestBuffer {
-    rows: std::sync::Mutex<Vec<NewRequest>>,
+    rows: std::sync::Mutex<Vec<RequestRecord>>,
     attempt: AtomicU32,
 }
 
 impl RequestBuffer {
     pub(crate) fn sink(self: &Arc<Self>) -> RequestSink {
         let me = self.clone();
-        Arc::new(move |r: RequestRecord| {
-            let row = NewRequest {
-                at: r.at,
-                method: r.method,
-                host: r.host,
-                path: r.path,
-                status: r.status,
-                duration_ms: r.duration_ms,
-                attempt: me.attempt.load(Ordering::SeqCst),
-                request_id: r.request_id,
-                bytes: r.bytes,
-                error: r.error,
-            };
-            me.rows.lock().unwrap_or_else(|e| e.into_inner()).push(row);
+        Arc::new(move |mut r: RequestRecord| {
+            r.attempt = me.attempt.load(Ordering::SeqCst);
+            me.rows.lock().unwrap_or_else(|e| e.into_inner()).push(r);
         })
     }
 
-    fn take(&self) -> Vec<NewRequest> {
+    fn take(&self) -> Vec<RequestRecord> {
         std::mem::take(&mut *self.rows.lock().unwrap_or_else(|e| e.into_inner()))
     }
 }
@@ -346,7 +335,7 @@ async fn commit_page(
     owner: PageOwner,
     mut cursor: cursors::Cursor,
     page: Page,
-    exchanges: Vec<NewRequest>,
+    exchanges: Vec<RequestRecord>,
 ) -> Result<cursors::Cursor, CommandError> {
     let PageOwner {
         conn_id,

@@ -60,3 +60,25 @@ pub enum UpsertOutcome {
     Updated,
     Unchanged,
 }
+
+/// One HTTP exchange with a provider as the request log keeps it: never headers, bodies or
+/// query strings (they may hold secrets or personal data).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestRecord {
+    /// RFC 3339 UTC time the request was sent.
+    pub at: String,
+    pub method: String,
+    pub host: String,
+    /// The URL path only.
+    pub path: String,
+    /// `None` when no answer came (connection failed, timed out).
+    pub status: Option<u16>,
+    pub duration_ms: i64,
+    /// Which try this was; the HTTP layer says 1, the sync engine, which retries, sets it.
+    pub attempt: u32,
+    pub request_id: Option<String>,
+    /// Bytes of the answer body.
+    pub bytes: i64,
+    /// What went wrong at the transport level, without the URL.
+    pub error: Option<String>,
+}

@@ -5,6 +5,7 @@
 use crate::{ProviderError, ProviderErrorKind};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+pub use switchboard_core::records::RequestRecord;
 
 pub const USER_AGENT: &str = concat!(
     "Switchboard/",
@@ -43,26 +44,6 @@ pub fn transport_error(provider: &str, e: reqwest::Error) -> ProviderError {
     )
 }
 
-/// One HTTP exchange as the request log keeps it: never headers, bodies or query strings
-/// (they may hold secrets or personal data).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RequestRecord {
-    /// RFC 3339 UTC time the request was sent.
-    pub at: String,
-    pub method: String,
-    pub host: String,
-    /// The URL path only.
-    pub path: String,
-    /// `None` when no answer came (connection failed, timed out).
-    pub status: Option<u16>,
-    pub duration_ms: i64,
-    pub request_id: Option<String>,
-    /// Bytes of the answer body.
-    pub bytes: i64,
-    /// What went wrong at the transport level, without the URL.
-    pub error: Option<String>,
-}
-
 /// Where adapters report each exchange (the sync engine writes them to the request log).
 pub type RequestSink = Arc<dyn Fn(RequestRecord) + Send + Sync>;
 
@@ -99,6 +80,7 @@ pub async fn execute(
                     path: path.clone(),
                     status,
                     duration_ms: i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX),
+                    attempt: 1,
                     request_id,
                     bytes: i64::try_from(bytes).unwrap_or(i64::MAX),
                     error,

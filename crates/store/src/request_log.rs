@@ -2,28 +2,14 @@
 
 use crate::Result;
 use rusqlite::{Connection, params};
+use switchboard_core::records::RequestRecord;
 use switchboard_core::views::RequestLogView;
 
 /// Rows kept per connection, and for how long.
 pub const KEEP_PER_CONNECTION: i64 = 5_000;
 pub const KEEP_DAYS: i64 = 30;
 
-/// A row to append: the exchange as the HTTP layer saw it, and which attempt it was.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct NewRequest {
-    pub at: String,
-    pub method: String,
-    pub host: String,
-    pub path: String,
-    pub status: Option<u16>,
-    pub duration_ms: i64,
-    pub attempt: u32,
-    pub request_id: Option<String>,
-    pub bytes: i64,
-    pub error: Option<String>,
-}
-
-pub fn append(conn: &Connection, connection_id: &str, rows: &[NewRequest]) -> Result<()> {
+pub fn append(conn: &Connection, connection_id: &str, rows: &[RequestRecord]) -> Result<()> {
     let mut stmt = conn.prepare_cached(
         "INSERT INTO request_log (connection_id, at, method, host, path, status, duration_ms,
            attempt, request_id, bytes, error)
@@ -108,8 +94,8 @@ pub fn list(
 mod tests {
     use super::*;
 
-    fn row(at: &str) -> NewRequest {
-        NewRequest {
+    fn row(at: &str) -> RequestRecord {
+        RequestRecord {
             at: at.into(),
             method: "GET".into(),
             host: "api.stripe.com".into(),
