@@ -12,57 +12,52 @@ pub fn upsert(
     connection_id: &str,
     b: &BalanceTransactionRecord,
 ) -> Result<UpsertOutcome> {
-    let existing: Option<String> = conn
-        .prepare_cached("SELECT raw_json FROM balance_transactions WHERE connection_id = ?1 AND external_id = ?2")?
-        .query_row(
-            params![connection_id, b.external_id],
-            |row| row.get(0),
-        )
-        .optional()?;
-    if existing.as_deref() == Some(b.raw_json.as_str()) {
-        return Ok(UpsertOutcome::Unchanged);
-    }
-    let fee_lines =
-        serde_json::to_string(&b.fee_lines).map_err(|e| StoreError::Invalid(e.to_string()))?;
-    conn.prepare_cached(
-        "INSERT INTO balance_transactions (id, connection_id, external_id, source_external_id,
-           type, amount_minor, fee_minor, net_minor, currency, currency_exponent, status,
-           available_on, payout_external_id, fee_lines_json, created, raw_json, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)
-         ON CONFLICT (connection_id, external_id) DO UPDATE SET
-           source_external_id = excluded.source_external_id, type = excluded.type,
-           amount_minor = excluded.amount_minor, fee_minor = excluded.fee_minor,
-           net_minor = excluded.net_minor, currency = excluded.currency,
-           currency_exponent = excluded.currency_exponent, status = excluded.status,
-           available_on = excluded.available_on,
-           payout_external_id = excluded.payout_external_id,
-           fee_lines_json = excluded.fee_lines_json, created = excluded.created,
-           raw_json = excluded.raw_json, updated_at = excluded.updated_at",
-    )?
-    .execute(params![
-        crate::new_id(),
+    crate::upsert_object(
+        conn,
+        "balance_transactions",
         connection_id,
-        b.external_id,
-        b.source_external_id,
-        b.kind,
-        b.amount_minor,
-        b.fee_minor,
-        b.net_minor,
-        b.currency,
-        b.currency_exponent,
-        b.status,
-        b.available_on,
-        b.payout_external_id,
-        fee_lines,
-        b.created,
-        b.raw_json,
-        switchboard_core::now_rfc3339()
-    ])?;
-    Ok(if existing.is_some() {
-        UpsertOutcome::Updated
-    } else {
-        UpsertOutcome::Inserted
-    })
+        &b.external_id,
+        &b.raw_json,
+        || {
+            let fee_lines = serde_json::to_string(&b.fee_lines)
+                .map_err(|e| StoreError::Invalid(e.to_string()))?;
+            conn.prepare_cached(
+            "INSERT INTO balance_transactions (id, connection_id, external_id, source_external_id,
+               type, amount_minor, fee_minor, net_minor, currency, currency_exponent, status,
+               available_on, payout_external_id, fee_lines_json, created, raw_json, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)
+             ON CONFLICT (connection_id, external_id) DO UPDATE SET
+               source_external_id = excluded.source_external_id, type = excluded.type,
+               amount_minor = excluded.amount_minor, fee_minor = excluded.fee_minor,
+               net_minor = excluded.net_minor, currency = excluded.currency,
+               currency_exponent = excluded.currency_exponent, status = excluded.status,
+               available_on = excluded.available_on,
+               payout_external_id = excluded.payout_external_id,
+               fee_lines_json = excluded.fee_lines_json, created = excluded.created,
+               raw_json = excluded.raw_json, updated_at = excluded.updated_at",
+        )?
+        .execute(params![
+            crate::new_id(),
+            connection_id,
+            b.external_id,
+            b.source_external_id,
+            b.kind,
+            b.amount_minor,
+            b.fee_minor,
+            b.net_minor,
+            b.currency,
+            b.currency_exponent,
+            b.status,
+            b.available_on,
+            b.payout_external_id,
+            fee_lines,
+            b.created,
+            b.raw_json,
+            switchboard_core::now_rfc3339()
+        ])?;
+            Ok(())
+        },
+    )
 }
 
 pub fn get(

@@ -101,6 +101,36 @@ impl Store {
     }
 }
 
+/// The shape every provider-object upsert shares: keyed by (connection, external id), an object
+/// whose raw JSON is what we already stored is left untouched (`Unchanged`); otherwise `write`
+/// inserts or updates it (`INSERT … ON CONFLICT … DO UPDATE`).
+pub(crate) fn upsert_object(
+    conn: &Connection,
+    table: &str,
+    connection_id: &str,
+    external_id: &str,
+    raw_json: &str,
+    write: impl FnOnce() -> Result<()>,
+) -> Result<switchboard_core::records::UpsertOutcome> {
+    use rusqlite::OptionalExtension;
+    use switchboard_core::records::UpsertOutcome;
+    let existing: Option<String> = conn
+        .prepare_cached(&format!(
+            "SELECT raw_json FROM {table} WHERE connection_id = ?1 AND external_id = ?2"
+        ))?
+        .query_row(rusqlite::params![connection_id, external_id], |r| r.get(0))
+        .optional()?;
+    if existing.as_deref() == Some(raw_json) {
+        return Ok(UpsertOutcome::Unchanged);
+    }
+    write()?;
+    Ok(if existing.is_some() {
+        UpsertOutcome::Updated
+    } else {
+        UpsertOutcome::Inserted
+    })
+}
+
 /// A new row id: UUIDv7, so ids sort by creation time.
 pub fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()

@@ -10,50 +10,46 @@ use switchboard_core::views::{PaymentPage, PaymentView};
 
 /// Inserts or updates by (connection, external id); an identical object is left untouched.
 pub fn upsert(conn: &Connection, connection_id: &str, p: &PaymentRecord) -> Result<UpsertOutcome> {
-    let existing: Option<String> = conn
-        .prepare_cached(
-            "SELECT raw_json FROM payments WHERE connection_id = ?1 AND external_id = ?2",
-        )?
-        .query_row(params![connection_id, p.external_id], |r| r.get(0))
-        .optional()?;
-    if existing.as_deref() == Some(p.raw_json.as_str()) {
-        return Ok(UpsertOutcome::Unchanged);
-    }
-    conn.prepare_cached(
-        "INSERT INTO payments (id, connection_id, external_id, amount_minor, refunded_minor,
-           currency, currency_exponent, status, customer, description,
-           balance_transaction_external_id, created, raw_json, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
-         ON CONFLICT (connection_id, external_id) DO UPDATE SET
-           amount_minor = excluded.amount_minor, refunded_minor = excluded.refunded_minor,
-           currency = excluded.currency, currency_exponent = excluded.currency_exponent,
-           status = excluded.status, customer = excluded.customer,
-           description = excluded.description,
-           balance_transaction_external_id = excluded.balance_transaction_external_id,
-           created = excluded.created, raw_json = excluded.raw_json,
-           updated_at = excluded.updated_at",
-    )?
-    .execute(params![
-        crate::new_id(),
+    crate::upsert_object(
+        conn,
+        "payments",
         connection_id,
-        p.external_id,
-        p.amount_minor,
-        p.refunded_minor,
-        p.currency,
-        p.currency_exponent,
-        p.status,
-        p.customer,
-        p.description,
-        p.balance_transaction_external_id,
-        p.created,
-        p.raw_json,
-        switchboard_core::now_rfc3339()
-    ])?;
-    Ok(if existing.is_some() {
-        UpsertOutcome::Updated
-    } else {
-        UpsertOutcome::Inserted
-    })
+        &p.external_id,
+        &p.raw_json,
+        || {
+            conn.prepare_cached(
+            "INSERT INTO payments (id, connection_id, external_id, amount_minor, refunded_minor,
+               currency, currency_exponent, status, customer, description,
+               balance_transaction_external_id, created, raw_json, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
+             ON CONFLICT (connection_id, external_id) DO UPDATE SET
+               amount_minor = excluded.amount_minor, refunded_minor = excluded.refunded_minor,
+               currency = excluded.currency, currency_exponent = excluded.currency_exponent,
+               status = excluded.status, customer = excluded.customer,
+               description = excluded.description,
+               balance_transaction_external_id = excluded.balance_transaction_external_id,
+               created = excluded.created, raw_json = excluded.raw_json,
+               updated_at = excluded.updated_at",
+        )?
+        .execute(params![
+            crate::new_id(),
+            connection_id,
+            p.external_id,
+            p.amount_minor,
+            p.refunded_minor,
+            p.currency,
+            p.currency_exponent,
+            p.status,
+            p.customer,
+            p.description,
+            p.balance_transaction_external_id,
+            p.created,
+            p.raw_json,
+            switchboard_core::now_rfc3339()
+        ])?;
+            Ok(())
+        },
+    )
 }
 
 /// Columns of a [`PaymentView`]; fee and net come from the payment's balance transaction when

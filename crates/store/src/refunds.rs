@@ -1,55 +1,51 @@
 //! Refunds, keyed by (connection, external id), linked to their payment by its external id.
 
 use crate::Result;
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, params};
 use switchboard_core::records::{RefundRecord, UpsertOutcome};
 use switchboard_core::unix_to_rfc3339;
 use switchboard_core::views::RefundView;
 
 pub fn upsert(conn: &Connection, connection_id: &str, r: &RefundRecord) -> Result<UpsertOutcome> {
-    let existing: Option<String> = conn
-        .prepare_cached(
-            "SELECT raw_json FROM refunds WHERE connection_id = ?1 AND external_id = ?2",
-        )?
-        .query_row(params![connection_id, r.external_id], |row| row.get(0))
-        .optional()?;
-    if existing.as_deref() == Some(r.raw_json.as_str()) {
-        return Ok(UpsertOutcome::Unchanged);
-    }
-    conn.prepare_cached(
-        "INSERT INTO refunds (id, connection_id, external_id, payment_external_id, amount_minor,
-           currency, currency_exponent, status, reason, balance_transaction_external_id, created,
-           raw_json, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
-         ON CONFLICT (connection_id, external_id) DO UPDATE SET
-           payment_external_id = excluded.payment_external_id,
-           amount_minor = excluded.amount_minor, currency = excluded.currency,
-           currency_exponent = excluded.currency_exponent, status = excluded.status,
-           reason = excluded.reason,
-           balance_transaction_external_id = excluded.balance_transaction_external_id,
-           created = excluded.created, raw_json = excluded.raw_json,
-           updated_at = excluded.updated_at",
-    )?
-    .execute(params![
-        crate::new_id(),
+    crate::upsert_object(
+        conn,
+        "refunds",
         connection_id,
-        r.external_id,
-        r.payment_external_id,
-        r.amount_minor,
-        r.currency,
-        r.currency_exponent,
-        r.status,
-        r.reason,
-        r.balance_transaction_external_id,
-        r.created,
-        r.raw_json,
-        switchboard_core::now_rfc3339()
-    ])?;
-    Ok(if existing.is_some() {
-        UpsertOutcome::Updated
-    } else {
-        UpsertOutcome::Inserted
-    })
+        &r.external_id,
+        &r.raw_json,
+        || {
+            conn.prepare_cached(
+            "INSERT INTO refunds (id, connection_id, external_id, payment_external_id, amount_minor,
+               currency, currency_exponent, status, reason, balance_transaction_external_id, created,
+               raw_json, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+             ON CONFLICT (connection_id, external_id) DO UPDATE SET
+               payment_external_id = excluded.payment_external_id,
+               amount_minor = excluded.amount_minor, currency = excluded.currency,
+               currency_exponent = excluded.currency_exponent, status = excluded.status,
+               reason = excluded.reason,
+               balance_transaction_external_id = excluded.balance_transaction_external_id,
+               created = excluded.created, raw_json = excluded.raw_json,
+               updated_at = excluded.updated_at",
+        )?
+        .execute(params![
+            crate::new_id(),
+            connection_id,
+            r.external_id,
+            r.payment_external_id,
+            r.amount_minor,
+            r.currency,
+            r.currency_exponent,
+            r.status,
+            r.reason,
+            r.balance_transaction_external_id,
+            r.created,
+            r.raw_json,
+            switchboard_core::now_rfc3339()
+        ])?;
+            Ok(())
+        },
+    )
 }
 
 pub fn for_payment(
