@@ -293,7 +293,6 @@ async fn run(cli: Cli, out: &Output) -> Result<(), CommandError> {
                     }
                 }
             };
-            out.end_progress();
             for run in &runs {
                 out.sync_run(run);
             }

@@ -155,6 +155,4 @@ impl Output {
             }
         }
     }
-
-    pub fn end_progress(&self) {}
 }

@@ -15,10 +15,6 @@ impl SecretString {
         &self.0
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
     /// The last four characters, for messages like "sk_test_****abcd".
     pub fn hint(&self) -> String {
         let chars: Vec<char> = self.0.chars().collect();

@@ -167,11 +167,6 @@ impl MasterKey {
             _ => Err(SecretsError::WrongMasterKey),
         }
     }
-
-    /// The key as base64, for `switchboard` to show once when the user asks to export it.
-    pub fn to_base64(&self) -> SecretString {
-        SecretString::new(B64.encode(self.key.as_ref()))
-    }
 }
 
 #[cfg(test)]
