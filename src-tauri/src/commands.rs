@@ -66,6 +66,27 @@ pub async fn sync_connection(
         .await
 }
 
+/// How often a connection syncs on its own, in minutes; `None` turns scheduled syncs off.
+#[tauri::command]
+pub async fn set_sync_interval(
+    state: State<'_, AppState>,
+    connection_id: String,
+    minutes: Option<u32>,
+) -> Result<ConnectionView> {
+    state
+        .workspace()
+        .await?
+        .set_sync_interval(&connection_id, minutes)
+        .await
+}
+
+#[tauri::command]
+pub async fn get_network_status(
+    state: State<'_, AppState>,
+) -> Result<switchboard_core::views::NetworkStatusView> {
+    Ok(state.workspace().await?.network_status())
+}
+
 #[tauri::command]
 pub async fn list_payments(
     state: State<'_, AppState>,
@@ -118,4 +139,176 @@ pub async fn list_requests(
         .await?
         .list_requests(connection_id.as_deref(), limit)
         .await
+}
+
+// Backups (Settings → Backups). Paths are typed by the user; the passphrase is turned into a
+// `SecretString` at once and never sent back.
+
+#[tauri::command]
+pub async fn get_backup_settings(
+    state: State<'_, AppState>,
+) -> Result<switchboard_core::views::BackupSettingsView> {
+    state.workspace().await?.backup_settings().await
+}
+
+/// Chooses the backup folder (a full path), or the default when `folder` is null or empty.
+#[tauri::command]
+pub async fn set_backup_folder(
+    state: State<'_, AppState>,
+    folder: Option<String>,
+) -> Result<switchboard_core::views::BackupSettingsView> {
+    state
+        .workspace()
+        .await?
+        .set_backup_folder(folder.as_deref())
+        .await
+}
+
+#[tauri::command]
+pub async fn list_backups(
+    state: State<'_, AppState>,
+) -> Result<Vec<switchboard_core::views::BackupView>> {
+    state.workspace().await?.list_backups(None).await
+}
+
+#[tauri::command]
+pub async fn create_backup(
+    state: State<'_, AppState>,
+) -> Result<switchboard_core::views::BackupView> {
+    state.workspace().await?.create_backup(None).await
+}
+
+/// Verifies one backup, or the newest when `id` is null.
+#[tauri::command]
+pub async fn verify_backup(
+    state: State<'_, AppState>,
+    id: Option<String>,
+) -> Result<switchboard_core::views::BackupVerification> {
+    state
+        .workspace()
+        .await?
+        .verify_backup(id.as_deref(), None)
+        .await
+}
+
+/// Restores a backup (the current database is backed up first), then reopens the workspace.
+/// `key_file` and `passphrase` are for a backup whose master key this computer lacks.
+#[tauri::command]
+pub async fn restore_backup(
+    app: AppHandle,
+    state: State<'_, AppState>,
+    id: String,
+    key_file: Option<String>,
+    passphrase: Option<String>,
+) -> Result<switchboard_core::views::RestoreView> {
+    let key_file = key_file.map(|path| switchboard_app::KeyFileInput {
+        path: path.into(),
+        passphrase: switchboard_core::secret::SecretString::new(passphrase.unwrap_or_default()),
+    });
+    state.restore_backup(&app, id, key_file).await
+}
+
+/// Writes the master key sealed with `passphrase` to `to` (a new file, or a folder).
+#[tauri::command]
+pub async fn export_master_key(
+    state: State<'_, AppState>,
+    to: String,
+    passphrase: String,
+) -> Result<switchboard_core::views::KeyExportView> {
+    let passphrase = switchboard_core::secret::SecretString::new(passphrase);
+    state
+        .workspace()
+        .await?
+        .export_master_key(std::path::Path::new(&to), passphrase)
+        .await
+}
+
+// Health (connection cards): rate budget, circuit breaker, "Test connection".
+
+/// Every connection's health: last success and error, circuit, budget left, attention.
+#[tauri::command]
+pub async fn get_health(state: State<'_, AppState>) -> Result<switchboard_core::views::HealthView> {
+    state.workspace().await?.health().await
+}
+
+/// One cheap authenticated call through the connection's budget and breaker.
+#[tauri::command]
+pub async fn test_connection(
+    state: State<'_, AppState>,
+    connection_id: String,
+) -> Result<switchboard_core::views::ConnectionTestView> {
+    state
+        .workspace()
+        .await?
+        .test_connection(&connection_id)
+        .await
+}
+
+// The outbox: refunds (and, later, everything else sent to providers), dead letters.
+
+/// What a payment (our id or `ch_…`) can still be refunded, and the reasons to pick from.
+#[tauri::command]
+pub async fn refund_quote(
+    state: State<'_, AppState>,
+    payment: String,
+) -> Result<switchboard_core::views::RefundQuoteView> {
+    state.workspace().await?.refund_quote(&payment).await
+}
+
+/// Queues the refund in the outbox and sends it; the item as it is then (maybe still queued).
+#[tauri::command]
+pub async fn refund_payment(
+    state: State<'_, AppState>,
+    input: switchboard_core::views::NewRefund,
+) -> Result<switchboard_core::views::OutboxItemView> {
+    state.workspace().await?.refund_payment(input).await
+}
+
+/// Sends every outbox item that is due now.
+#[tauri::command]
+pub async fn process_outbox(
+    state: State<'_, AppState>,
+) -> Result<switchboard_core::views::OutboxRunView> {
+    state.workspace().await?.process_outbox().await
+}
+
+#[tauri::command]
+pub async fn get_outbox_item(
+    state: State<'_, AppState>,
+    id: String,
+) -> Result<switchboard_core::views::OutboxItemView> {
+    state.workspace().await?.get_outbox_item(&id).await
+}
+
+/// The outbox, newest first; only dead letters when `dead_only`.
+#[tauri::command]
+pub async fn list_outbox(
+    state: State<'_, AppState>,
+    dead_only: bool,
+    limit: Option<usize>,
+) -> Result<Vec<switchboard_core::views::OutboxItemView>> {
+    state
+        .workspace()
+        .await?
+        .list_outbox(dead_only, limit.unwrap_or(DEFAULT_OUTBOX))
+        .await
+}
+
+/// How many items `list_outbox` returns when the UI gives no limit.
+const DEFAULT_OUTBOX: usize = 200;
+
+#[tauri::command]
+pub async fn retry_dead_letter(
+    state: State<'_, AppState>,
+    id: String,
+) -> Result<switchboard_core::views::OutboxItemView> {
+    state.workspace().await?.retry_dead_letter(&id).await
+}
+
+#[tauri::command]
+pub async fn discard_dead_letter(
+    state: State<'_, AppState>,
+    id: String,
+) -> Result<switchboard_core::views::OutboxItemView> {
+    state.workspace().await?.discard_dead_letter(&id).await
 }

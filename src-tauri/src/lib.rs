@@ -2,6 +2,7 @@
 //! Everything the commands do lives in `switchboard-app` (shared with the CLI).
 
 mod commands;
+mod scheduler;
 mod state;
 
 use std::io::IsTerminal;
@@ -42,12 +43,31 @@ pub fn run() {
             commands::list_sync_runs,
             commands::list_requests,
             commands::cancel_sync,
+            commands::set_sync_interval,
+            commands::get_network_status,
+            commands::get_backup_settings,
+            commands::set_backup_folder,
+            commands::list_backups,
+            commands::create_backup,
+            commands::verify_backup,
+            commands::restore_backup,
+            commands::export_master_key,
+            commands::get_health,
+            commands::test_connection,
+            commands::refund_quote,
+            commands::refund_payment,
+            commands::process_outbox,
+            commands::get_outbox_item,
+            commands::list_outbox,
+            commands::retry_dead_letter,
+            commands::discard_dead_letter,
         ])
         .setup(|app| {
             // Opening (the demo starts a sandbox and runs a first sync) takes seconds: do it
             // after the window is up; commands wait for it.
             let handle = app.handle().clone();
             tauri::async_runtime::spawn(state::open_initial(handle));
+            tauri::async_runtime::spawn(scheduler::run(app.handle().clone()));
             Ok(())
         })
         .run(tauri::generate_context!())

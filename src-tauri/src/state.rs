@@ -108,6 +108,55 @@ impl AppState {
     }
 }
 
+impl AppState {
+    /// Restores a backup, then opens the restored workspace and makes it current (a backup of
+    /// another workspace brings that workspace's key, so the old instance cannot stay). In the
+    /// demo, the backup becomes the real workspace (restoring on a new computer) and the demo
+    /// is left. Commands that still hold the old workspace finish on it.
+    pub async fn restore_backup(
+        &self,
+        app: &AppHandle,
+        id: String,
+        key_file: Option<switchboard_app::KeyFileInput>,
+    ) -> Result<switchboard_core::views::RestoreView, CommandError> {
+        let _switching = self.switching.lock().await;
+        let dir =
+            self.data_dir.get().cloned().ok_or_else(|| {
+                internal("The data directory could not be determined (see the log).")
+            })?;
+        let current = self.workspace().await?;
+        let restored = if current.info().kind == WorkspaceKind::Demo {
+            if Workspace::real_exists(&dir) {
+                return Err(CommandError::new(
+                    ErrorCode::Conflict,
+                    "A workspace of your own already exists: leave the demo first, then restore there.",
+                ));
+            }
+            let from = current.backup_folder().await?;
+            switchboard_app::restore_backup_offline(
+                &switchboard_app::real_folder(&dir),
+                &from,
+                &id,
+                key_file,
+            )
+            .await?
+        } else {
+            current.restore_backup(&id, None, key_file).await?
+        };
+        drop(current);
+        let (workspace, info) = open_in_task("open the restored workspace", async move {
+            open_with_info(Workspace::open_real(&dir).await?)
+        })
+        .await?;
+        self.slot.send_replace(Slot::Ready {
+            workspace,
+            info: info.clone(),
+        });
+        let _ = app.emit(WORKSPACE_READY, &info);
+        Ok(restored)
+    }
+}
+
 /// Start-up: resolve the data dir, then open the real workspace if one exists, else the demo.
 pub async fn open_initial(app: AppHandle) {
     let state = app.state::<AppState>();

@@ -1,4 +1,5 @@
 import { fireEvent, render, screen, waitFor, within } from "@testing-library/svelte";
+import { emit } from "@tauri-apps/api/event";
 import { describe, expect, it } from "vitest";
 import App from "./App.svelte";
 import type { ConnectionView } from "./lib/bindings/ConnectionView";
@@ -150,5 +151,30 @@ describe("app", () => {
     expect(within(alert).queryByRole("button", { name: "Retry" })).toBeNull();
     // Shown once, not again by every screen that fails for the same reason.
     expect(screen.getAllByRole("alert")).toHaveLength(1);
+  });
+  it("shows the offline banner while the scheduler finds no network, and reloads after its syncs", async () => {
+    const calls = workspace(real, {
+      list_connections: () => [connection()],
+      get_network_status: () => ({ online: true, since: "2024-05-01T10:00:00Z", checked_at: null, message: null }),
+    });
+    render(App);
+    await waitFor(() => expect(callsOf(calls, "get_network_status")).toHaveLength(1));
+    expect(screen.queryByTestId("offline-banner")).toBeNull();
+
+    await emit("network-status", {
+      online: false,
+      since: "2024-05-01T10:00:00Z",
+      checked_at: "2024-05-01T10:00:00Z",
+      message: "Offline: api.stripe.com (connection refused). Switchboard keeps everything it has.",
+    });
+    const banner = await screen.findByTestId("offline-banner");
+    expect(banner.textContent).toContain("api.stripe.com");
+
+    const before = callsOf(calls, "list_connections").length;
+    await emit("scheduled-sync", [run()]);
+    await waitFor(() => expect(callsOf(calls, "list_connections").length).toBeGreaterThan(before));
+
+    await emit("network-status", { online: true, since: "2024-05-01T10:01:00Z", checked_at: null, message: null });
+    await waitFor(() => expect(screen.queryByTestId("offline-banner")).toBeNull());
   });
 });

@@ -43,6 +43,16 @@ pub(crate) async fn open(data_dir: &Path) -> Result<Workspace> {
             true
         }
     };
+    // The sandbox's own (generous) budget, as its ready line announces it, instead of Stripe's
+    // test-mode 25 requests a second: the demo shows the engine, not the limiter.
+    let budget =
+        serde_json::from_value(sandbox.ready_line()["providers"]["stripe"]["rate_limits"].clone())
+            .map_err(|e| {
+                errors::internal(format!("The sandbox announced no usable budget: {e}"))
+            })?;
+    workspace
+        .set_rate_limits(DEMO_CONNECTION, Some(budget))
+        .await?;
     workspace.sandbox = Some(sandbox);
     if needs_first_sync {
         workspace

@@ -2,14 +2,23 @@
 //! the two can never disagree. It owns the store, the master key and the provider adapters;
 //! callers get views (`switchboard_core::views`) and errors as `CommandError`.
 
+mod backup;
 mod data_dir;
 mod demo;
 mod errors;
+mod health;
+mod outbox;
+pub mod scheduler;
 mod stream_lock;
 pub mod sync;
 mod workspace;
 
+pub use backup::{
+    KeyFileInput, RETENTION, list_backups_in, restore_backup_offline, verify_backup_in,
+};
 pub use data_dir::{DATA_DIR_ENV, demo_folder, real_folder, resolve_data_dir};
+pub use health::{BreakerConfig, Clock, FakeClock, SystemClock};
+pub use outbox::{MAX_ATTEMPTS_ENV, OutboxPolicy, REFUND_REASONS};
 pub use switchboard_core::{CommandError, ErrorCode};
 pub use workspace::{PaymentQuery, Trigger, Workspace, check_stripe_key};
 

@@ -145,20 +145,28 @@ pub(crate) async fn run_stream(job: StreamJob<'_>) -> Result<SyncRunView, Comman
     let mut rejected: Vec<String> = Vec::new();
     let mut request_ids: Vec<String> = Vec::new();
     let mut cancelled = false;
+    // Page N+1 is fetched while page N commits (the next request needs only page N's last
+    // id), so the provider's latency and the database's write time overlap instead of adding
+    // up. Only committed pages move the checkpoint; a prefetched page that is never committed
+    // (a kill, a cancel) is simply fetched again by the next run.
+    let created_gte = cursor.run_floor.filter(|f| *f > 0);
+    let request_after = |after: Option<String>| PageRequest {
+        created_gte,
+        starting_after: after,
+    };
+    let first = request_after(cursor.run_after.clone());
+    let mut next: Option<Result<Page, ProviderError>> = if (job.cancelled)() {
+        cancelled = true;
+        None
+    } else {
+        Some(fetch_with_retry(job.adapter, &stream, &first, job.retry, job.requests).await)
+    };
     let failure: Option<ProviderError> = loop {
-        if (job.cancelled)() {
-            cancelled = true;
-            break None;
-        }
-        let request = PageRequest {
-            created_gte: cursor.run_floor.filter(|f| *f > 0),
-            starting_after: cursor.run_after.clone(),
+        let page = match next.take() {
+            None => break None,
+            Some(Err(e)) => break Some(e),
+            Some(Ok(page)) => page,
         };
-        let page =
-            match fetch_with_retry(job.adapter, &stream, &request, job.retry, job.requests).await {
-                Ok(page) => page,
-                Err(e) => break Some(e),
-            };
         pages += 1;
         fetched += page.fetched as i64;
         if let Some(id) = &page.request_id {
@@ -173,13 +181,26 @@ pub(crate) async fn run_stream(job: StreamJob<'_>) -> Result<SyncRunView, Comman
             )
         }));
         let has_more = page.has_more;
+        let following = has_more.then(|| request_after(page.last_id.clone()));
         let exchanges = job.requests.take();
         let owner = PageOwner {
             conn_id: conn_id.clone(),
             stream: stream.clone(),
             run_id: run_id.clone(),
         };
-        cursor = commit_page(&store, owner, cursor, page, exchanges).await?;
+        let prefetch = async {
+            match &following {
+                Some(request) if !(job.cancelled)() => Some(
+                    fetch_with_retry(job.adapter, &stream, request, job.retry, job.requests).await,
+                ),
+                _ => None,
+            }
+        };
+        let (committed, prefetched) = tokio::join!(
+            commit_page(&store, owner, cursor.clone(), page, exchanges),
+            prefetch
+        );
+        cursor = committed?;
         (job.progress)(SyncProgress {
             connection_id: conn_id.clone(),
             stream: stream.clone(),
@@ -187,9 +208,11 @@ pub(crate) async fn run_stream(job: StreamJob<'_>) -> Result<SyncRunView, Comman
             fetched,
             done: !has_more,
         });
-        if !has_more {
+        if has_more && (job.cancelled)() {
+            cancelled = true;
             break None;
         }
+        next = prefetched;
     };
 
     let (status, code, message) = match (&failure, rejected.is_empty()) {

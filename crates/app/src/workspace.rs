@@ -50,16 +50,22 @@ const MAX_PAGE: usize = 1000;
 /// An open workspace (real, or the demo under `<data dir>/demo/`).
 pub struct Workspace {
     pub(crate) store: Arc<Store>,
-    key: Arc<MasterKey>,
-    kind: WorkspaceKind,
-    folder: PathBuf,
-    client: reqwest::Client,
+    pub(crate) key: Arc<MasterKey>,
+    pub(crate) kind: WorkspaceKind,
+    pub(crate) folder: PathBuf,
+    pub(crate) client: reqwest::Client,
+    /// Each connection's rate limiter and circuit breaker (`health.rs`).
+    pub(crate) guards: crate::health::Guards,
     /// Lease holder id of this instance: one run per stream at a time, across processes.
     holder: String,
     /// Connections (by name or id; `*` for all) whose running sync should stop at the next
     /// page boundary.
     cancel_requests: std::sync::Mutex<std::collections::HashSet<String>>,
     retry: RetryPolicy,
+    /// What the scheduler last learned about the network (`scheduler.rs`).
+    pub(crate) network: std::sync::Mutex<crate::scheduler::NetworkState>,
+    /// When outbox items are retried and become dead letters (`outbox.rs`).
+    pub(crate) outbox_policy: crate::outbox::OutboxPolicy,
     /// The in-process sandbox the demo talks to; stops with the workspace.
     pub(crate) sandbox: Option<switchboard_sandbox::Sandbox>,
 }
@@ -99,9 +105,12 @@ impl Workspace {
             kind,
             folder,
             client: switchboard_providers::http::client(),
+            guards: Default::default(),
             holder: uuid::Uuid::new_v4().to_string(),
             cancel_requests: Default::default(),
             retry: RetryPolicy::default(),
+            network: Default::default(),
+            outbox_policy: crate::outbox::OutboxPolicy::from_env(),
             sandbox: None,
         })
     }
@@ -214,7 +223,7 @@ impl Workspace {
         .await
     }
 
-    async fn api_key(&self, connection_id: &str) -> Result<SecretString> {
+    pub(crate) async fn api_key(&self, connection_id: &str) -> Result<SecretString> {
         let connection_id = connection_id.to_string();
         let row = blocking(&self.store, move |s| {
             switchboard_store::secrets::get(&s.conn(), &connection_id, API_KEY)
@@ -332,14 +341,18 @@ impl Workspace {
     ) -> Result<Vec<SyncRunView>> {
         let requests = Arc::new(RequestBuffer::default());
         let adapter: Box<dyn PullPayments> = match target.provider.as_str() {
-            "stripe" => Box::new(
-                Stripe::new(
-                    self.client.clone(),
-                    Some(&target.api_base),
-                    self.api_key(&target.id).await?,
+            "stripe" => {
+                let api_key = self.api_key(&target.id).await?;
+                // Every request under the connection's rate budget and circuit breaker.
+                let guard = self
+                    .guard_for(target, Stripe::is_test_key(api_key.expose()))
+                    .await?;
+                Box::new(
+                    Stripe::new(self.client.clone(), Some(&target.api_base), api_key)
+                        .with_request_sink(requests.sink())
+                        .with_guard(guard),
                 )
-                .with_request_sink(requests.sink()),
-            ),
+            }
             other => {
                 return Err(errors::invalid(format!(
                     "Syncing {other} is not available yet."
@@ -382,6 +395,13 @@ impl Workspace {
         blocking(&self.store, move |s| {
             let conn = s.conn();
             connections::record_sync(&conn, &id, &finished, last_error.as_deref())?;
+            // Health: the last success or error (`switchboard health`).
+            switchboard_store::rate_budget::record_outcome(
+                &conn,
+                &id,
+                &finished,
+                last_error.as_deref(),
+            )?;
             if auth_failed {
                 connections::mark_needs_reconnect(
                     &conn,

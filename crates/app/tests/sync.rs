@@ -172,10 +172,11 @@ async fn a_run_that_fails_midway_is_partial_and_the_next_resumes_from_its_checkp
     let f = fixture(1000).await;
     let control = f.sandbox.stripe().clone();
     let armed = AtomicBool::new(true);
-    // After the second committed page, the provider starts sending garbage for longer than the
+    // After the first committed page (by then the second is already fetched: the engine fetches
+    // page N+1 while page N commits), the provider starts sending garbage for longer than the
     // retries last: the run must keep its two pages and stop.
     let progress = move |p: switchboard_core::views::SyncProgress| {
-        if p.stream == "charges" && p.pages == 2 && armed.swap(false, Ordering::SeqCst) {
+        if p.stream == "charges" && p.pages == 1 && armed.swap(false, Ordering::SeqCst) {
             control.fail_next(3, Fault::NotJson);
         }
     };

@@ -120,6 +120,17 @@ fn main() {
         .write_all(key.as_bytes())
         .unwrap();
     assert!(connect.wait().unwrap().success());
+    // The sandbox's announced budget, not Stripe's test-mode 25/s: measure the engine.
+    let per_second = ready["providers"]["stripe"]["rate_limits"]["per_second"]
+        .as_u64()
+        .expect("the sandbox announces its budget");
+    let budget = switchboard(&data)
+        .args(["connections", "set-budget", "Bench", "--per-second"])
+        .arg(per_second.to_string())
+        .stdout(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(budget.success());
     let started = Instant::now();
     let mut sync = switchboard(&data)
         .args(["sync", "run", "--json"])

@@ -3,6 +3,9 @@
 //! standard error (one JSON object per error under `--json`). Exit status: 0 success,
 //! 1 failure, 2 usage error. See docs/CLI.md.
 
+mod backup_cmd;
+mod health_cmd;
+mod outbox_cmd;
 mod output;
 
 use clap::{Args, Parser, Subcommand};
@@ -59,6 +62,14 @@ enum Command {
     /// Logs kept by the workspace
     #[command(subcommand)]
     Log(LogCommand),
+    /// What Switchboard sends to providers: queued items, dead letters, retries
+    #[command(subcommand)]
+    Outbox(outbox_cmd::OutboxCommand),
+    /// How each connection is doing; exits 1 when something needs attention
+    Health(health_cmd::HealthArgs),
+    /// Backups of the workspace: create, list, verify, restore; the master key export
+    #[command(subcommand)]
+    Backup(backup_cmd::BackupCommand),
 }
 
 #[derive(Subcommand, Debug)]
@@ -114,6 +125,10 @@ enum ConnectCommand {
 enum ConnectionsCommand {
     /// List connections
     List,
+    /// Make one cheap authenticated call through the connection's budget and breaker
+    Test(health_cmd::TestArgs),
+    /// Override the connection's request budget (or go back to the provider's documented one)
+    SetBudget(health_cmd::SetBudgetArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -124,6 +139,25 @@ enum SyncCommand {
         #[arg(long)]
         connection: Option<String>,
     },
+    /// Set how often a connection syncs on its own (in the app, or under `sync watch`)
+    Schedule {
+        /// Connection name or id
+        connection: String,
+        /// Minutes between syncs (1 to 10080)
+        #[arg(
+            long,
+            value_name = "MINUTES",
+            conflicts_with = "off",
+            required_unless_present = "off"
+        )]
+        every: Option<u32>,
+        /// Only sync when asked
+        #[arg(long)]
+        off: bool,
+    },
+    /// Run scheduled syncs in the foreground until interrupted (what the app does in the
+    /// background); skips while offline and catches up when the network returns
+    Watch,
 }
 
 #[derive(Subcommand, Debug)]
@@ -140,6 +174,8 @@ enum PaymentsCommand {
         #[arg(long, value_name = "CURSOR")]
         after: Option<String>,
     },
+    /// Refund a payment (all that is left, or --amount), through the outbox
+    Refund(outbox_cmd::RefundArgs),
 }
 
 fn main() -> ExitCode {
@@ -269,6 +305,18 @@ async fn run(cli: Cli, out: &Output) -> Result<(), CommandError> {
             }
             Ok(())
         }
+        Command::Outbox(command) => outbox_cmd::run(&global, out, command).await,
+        Command::Payments(PaymentsCommand::Refund(args)) => {
+            outbox_cmd::refund(&global, out, args).await
+        }
+        Command::Health(args) => health_cmd::health(&global, out, args).await,
+        Command::Backup(command) => backup_cmd::run(command, &global, out).await,
+        Command::Connections(ConnectionsCommand::Test(args)) => {
+            health_cmd::test(&global, out, args).await
+        }
+        Command::Connections(ConnectionsCommand::SetBudget(args)) => {
+            health_cmd::set_budget(&global, out, args).await
+        }
         Command::Sync(SyncCommand::Run { connection }) => {
             if nothing_configured(&global) {
                 return Err(CommandError::new(
@@ -318,6 +366,41 @@ async fn run(cli: Cli, out: &Output) -> Result<(), CommandError> {
                     ),
                 )),
                 None => Ok(()),
+            }
+        }
+        Command::Sync(SyncCommand::Schedule {
+            connection,
+            every,
+            off: _,
+        }) => {
+            let workspace = open(&global).await?;
+            let c = workspace.set_sync_interval(&connection, every).await?;
+            out.connection(&c);
+            Ok(())
+        }
+        Command::Sync(SyncCommand::Watch) => {
+            let workspace = open(&global).await?;
+            let progress = out.progress();
+            out.hint("Running scheduled syncs; press Ctrl-C to stop.");
+            let mut was_online = true;
+            loop {
+                let tick = tokio::select! {
+                    tick = workspace.run_due_syncs(chrono::Utc::now(), &progress) => tick?,
+                    () = wait_for_interrupt() => return Ok(()),
+                };
+                for run in &tick.runs {
+                    out.sync_run(run);
+                }
+                if let Some(network) = &tick.network
+                    && network.online != was_online
+                {
+                    was_online = network.online;
+                    out.network(network);
+                }
+                tokio::select! {
+                    () = tokio::time::sleep(switchboard_app::scheduler::TICK) => {}
+                    () = wait_for_interrupt() => return Ok(()),
+                }
             }
         }
         Command::Log(LogCommand::Requests { connection, limit }) => {

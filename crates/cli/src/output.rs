@@ -4,7 +4,7 @@ use std::io::{IsTerminal, Write};
 use switchboard_app::CommandError;
 use switchboard_core::money::decimal_string as decimal;
 use switchboard_core::views::{
-    ConnectionView, PaymentView, RequestLogView, SyncProgress, SyncRunView,
+    ConnectionView, NetworkStatusView, PaymentView, RequestLogView, SyncProgress, SyncRunView,
 };
 
 pub struct Output {
@@ -64,8 +64,12 @@ impl Output {
         if self.json {
             return self.json_line(c);
         }
+        let schedule = c.sync_interval_minutes.map_or_else(
+            || "manual sync".to_string(),
+            |m| format!("syncs every {m} min"),
+        );
         self.line(&format!(
-            "{}\t{}\t{}\t{:?}\tlast sync {}\t{} payments",
+            "{}\t{}\t{}\t{:?}\tlast sync {}\t{} payments\t{schedule}",
             c.name,
             c.provider,
             c.api_base,
@@ -73,6 +77,21 @@ impl Output {
             c.last_sync_at.as_deref().unwrap_or("never"),
             c.payment_count
         ));
+    }
+
+    /// A change of network state seen by the scheduler (stderr: it is not a result).
+    pub fn network(&self, n: &NetworkStatusView) {
+        if self.json {
+            if let Ok(s) =
+                serde_json::to_string(&serde_json::json!({"event": "network", "network": n}))
+            {
+                eprintln!("{s}");
+            }
+        } else if let Some(message) = &n.message {
+            eprintln!("{message}");
+        } else {
+            eprintln!("Back online; catching up.");
+        }
     }
 
     pub fn payment(&self, p: &PaymentView) {
@@ -134,9 +153,12 @@ impl Output {
         ));
     }
 
-    /// Progress callback: JSON Lines events on stderr with `--json`, a live line on a TTY.
+    /// Progress callback: JSON Lines events on stderr with `--json`; on a TTY one live bar per
+    /// stream (records so far, rate, elapsed; providers give no totals, so the bar spins rather
+    /// than fills); nothing otherwise.
     pub fn progress(&self) -> impl Fn(SyncProgress) + Send + Sync + 'static {
         let (json, tty) = (self.json, self.tty);
+        let bars = ProgressBars::default();
         move |p: SyncProgress| {
             if json {
                 if let Ok(s) =
@@ -145,14 +167,49 @@ impl Output {
                     eprintln!("{s}");
                 }
             } else if tty {
-                eprint!(
-                    "\r\x1b[2K{}: page {}, {} fetched",
-                    p.stream, p.pages, p.fetched
-                );
-                if p.done {
-                    eprintln!();
-                }
+                bars.update(&p);
             }
+        }
+    }
+}
+
+/// The live bars of one `sync run`, by (connection, stream).
+#[derive(Default)]
+struct ProgressBars {
+    multi: indicatif::MultiProgress,
+    bars: std::sync::Mutex<std::collections::HashMap<(String, String), indicatif::ProgressBar>>,
+}
+
+impl ProgressBars {
+    fn update(&self, p: &SyncProgress) {
+        use indicatif::{ProgressBar, ProgressFinish, ProgressStyle};
+        let mut bars = self.bars.lock().unwrap_or_else(|e| e.into_inner());
+        let bar = bars
+            .entry((p.connection_id.clone(), p.stream.clone()))
+            .or_insert_with(|| {
+                let style = ProgressStyle::with_template(
+                    "{spinner} {prefix:<22} {pos:>8} records  {rate:>10}  {elapsed:>4}  {msg}",
+                )
+                .expect("a valid template")
+                .with_key(
+                    "rate",
+                    |s: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                        let _ = write!(w, "{:.0}/s", s.per_sec());
+                    },
+                )
+                .tick_chars("⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏✓");
+                let bar = ProgressBar::no_length()
+                    .with_style(style)
+                    .with_prefix(p.stream.clone())
+                    // A bar dropped unfinished (a cancel, an error) stays as last drawn.
+                    .with_finish(ProgressFinish::AndLeave);
+                self.multi.add(bar)
+            });
+        bar.set_position(u64::try_from(p.fetched).unwrap_or(0));
+        bar.set_message(format!("page {}", p.pages));
+        bar.tick();
+        if p.done {
+            bar.finish_with_message(format!("done, {} pages", p.pages));
         }
     }
 }

@@ -185,7 +185,9 @@ fn crash_suite(sandbox: &Sandbox, target: usize, seed: u64, label: &str) {
         for attempt in 0.. {
             assert!(attempt < 1_000, "world {world}: the sync never finished");
             let events = 1 + rng.below(2) as usize;
-            let delay = rng.below(40);
+            // A page takes a few milliseconds (the next one is fetched while this one commits), so
+            // a short delay keeps the kill inside the run rather than after its end.
+            let delay = rng.below(8);
             match sync_and_kill(&cli, events, delay) {
                 Outcome::Killed { stream, pages } => {
                     world_kills += 1;

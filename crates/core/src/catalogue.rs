@@ -1,7 +1,7 @@
 //! The provider catalogue: what the app knows about each provider, as data.
 //! Adapters and the UI read it instead of carrying their own constants.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
@@ -30,13 +30,35 @@ pub enum Category {
 }
 
 /// Documented request budgets. `None` where the provider publishes no such limit.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[ts(export)]
 pub struct RateLimits {
     pub per_second: Option<u32>,
     pub per_minute: Option<u32>,
     pub per_day: Option<u32>,
     pub concurrent: Option<u32>,
+}
+
+impl RateLimits {
+    /// No limit of any kind.
+    pub const NONE: RateLimits = NO_LIMITS;
+
+    pub fn is_unlimited(&self) -> bool {
+        *self == NO_LIMITS
+    }
+}
+
+/// When a provider's daily budget (`per_day`) starts again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum DailyReset {
+    /// A calendar day that starts at 00:00 UTC.
+    UtcMidnight,
+    /// Any 24 hours in a row (the requests of the last 24 h count). Also the safe choice when
+    /// a provider does not say: a budget kept over every 24 h is kept over every calendar day.
+    #[serde(rename = "rolling_24h")]
+    Rolling24h,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
@@ -54,6 +76,8 @@ pub struct ProviderInfo {
     pub rate_limits: RateLimits,
     /// Test-mode limits where they differ (Stripe).
     pub test_rate_limits: Option<RateLimits>,
+    /// How `per_day` resets (only meaningful where there is one).
+    pub daily_reset: DailyReset,
     /// Whether the app can connect it yet; the UI shows the rest as "coming".
     pub available: bool,
 }
@@ -73,7 +97,8 @@ pub static PROVIDERS: &[ProviderInfo] = &[
         auth_style: AuthStyle::ApiKey,
         api_base: "https://api.stripe.com",
         docs_url: "https://docs.stripe.com/api",
-        // https://docs.stripe.com/rate-limits: 100 operations/s live, 25 in test mode.
+        // https://docs.stripe.com/rate-limits: 100 operations per second in live mode, 25 in
+        // test mode (an `sk_test_`/`rk_test_` key), per account. No daily budget.
         rate_limits: RateLimits {
             per_second: Some(100),
             ..NO_LIMITS
@@ -82,6 +107,7 @@ pub static PROVIDERS: &[ProviderInfo] = &[
             per_second: Some(25),
             ..NO_LIMITS
         }),
+        daily_reset: DailyReset::Rolling24h,
         available: true,
     },
     ProviderInfo {
@@ -91,8 +117,11 @@ pub static PROVIDERS: &[ProviderInfo] = &[
         auth_style: AuthStyle::ClientCredentials,
         api_base: "https://api-m.paypal.com",
         docs_url: "https://developer.paypal.com/api/rest/",
+        // https://developer.paypal.com/api/rest/reference/rate-limiting: PayPal does not publish
+        // a rate limit policy (it answers 429 RATE_LIMIT_REACHED to traffic it finds abusive).
         rate_limits: NO_LIMITS,
         test_rate_limits: None,
+        daily_reset: DailyReset::Rolling24h,
         available: false,
     },
     ProviderInfo {
@@ -102,8 +131,11 @@ pub static PROVIDERS: &[ProviderInfo] = &[
         auth_style: AuthStyle::OAuthPkce,
         api_base: "https://connect.squareup.com",
         docs_url: "https://developer.squareup.com/reference/square",
+        // Square rate-limits (429 RATE_LIMITED) but does not document the limits
+        // (developer.squareup.com forums, answered by Square staff).
         rate_limits: NO_LIMITS,
         test_rate_limits: None,
+        daily_reset: DailyReset::Rolling24h,
         available: false,
     },
     ProviderInfo {
@@ -113,7 +145,9 @@ pub static PROVIDERS: &[ProviderInfo] = &[
         auth_style: AuthStyle::OAuthPkce,
         api_base: "https://api.xero.com/api.xro/2.0",
         docs_url: "https://developer.xero.com/documentation/api/accounting/overview",
-        // https://developer.xero.com/documentation/guides/oauth2/limits/
+        // https://developer.xero.com/documentation/guides/oauth2/limits/: per organisation
+        // (tenant), 5 calls in progress at once, 60 per minute, 5,000 per day over a rolling
+        // 24 hours (plus 10,000 per minute per app across all tenants).
         rate_limits: RateLimits {
             per_second: None,
             per_minute: Some(60),
@@ -121,6 +155,7 @@ pub static PROVIDERS: &[ProviderInfo] = &[
             concurrent: Some(5),
         },
         test_rate_limits: None,
+        daily_reset: DailyReset::Rolling24h,
         available: false,
     },
     ProviderInfo {
@@ -130,7 +165,9 @@ pub static PROVIDERS: &[ProviderInfo] = &[
         auth_style: AuthStyle::OAuthPkce,
         api_base: "https://quickbooks.api.intuit.com",
         docs_url: "https://developer.intuit.com/app/developer/qbo/docs/api/accounting/all-entities/account",
-        // 500 requests per minute per realm, 10 concurrent.
+        // https://blogs.intuit.com/2016/08/08/idg-concurrent-api-use-changes-coming-soon/ (and the
+        // QBO API docs): 500 requests per minute per realm (company), at most 10 concurrent
+        // requests per app and realm. No daily budget.
         rate_limits: RateLimits {
             per_second: None,
             per_minute: Some(500),
@@ -138,6 +175,7 @@ pub static PROVIDERS: &[ProviderInfo] = &[
             concurrent: Some(10),
         },
         test_rate_limits: None,
+        daily_reset: DailyReset::Rolling24h,
         available: false,
     },
     ProviderInfo {
@@ -147,6 +185,9 @@ pub static PROVIDERS: &[ProviderInfo] = &[
         auth_style: AuthStyle::OAuthPkce,
         api_base: "https://api.myob.com/accountright",
         docs_url: "https://developer.myob.com/api/myob-business-api/v2/",
+        // MYOB's developer docs (developer.myob.com, API overview): 8 calls per second and
+        // 1,000,000 per day per API key. The reset of the daily count is
+        // not documented, so the budget is kept over a rolling 24 hours (the safe reading).
         rate_limits: RateLimits {
             per_second: Some(8),
             per_minute: None,
@@ -154,6 +195,7 @@ pub static PROVIDERS: &[ProviderInfo] = &[
             concurrent: None,
         },
         test_rate_limits: None,
+        daily_reset: DailyReset::Rolling24h,
         available: false,
     },
     ProviderInfo {
@@ -163,8 +205,12 @@ pub static PROVIDERS: &[ProviderInfo] = &[
         auth_style: AuthStyle::ApiKey,
         api_base: "https://api.sendgrid.com",
         docs_url: "https://www.twilio.com/docs/sendgrid/api-reference",
+        // https://www.twilio.com/docs/sendgrid/api-reference/how-to-use-the-sendgrid-v3-api/rate-limits:
+        // limits vary by endpoint and plan and are announced only at run time
+        // (X-RateLimit-Limit/-Remaining/-Reset); no fixed numbers are published.
         rate_limits: NO_LIMITS,
         test_rate_limits: None,
+        daily_reset: DailyReset::Rolling24h,
         available: false,
     },
     ProviderInfo {
@@ -174,8 +220,10 @@ pub static PROVIDERS: &[ProviderInfo] = &[
         auth_style: AuthStyle::Basic,
         api_base: "",
         docs_url: "https://datatracker.ietf.org/doc/html/rfc5321",
+        // Set by each mail server; nothing general to enforce.
         rate_limits: NO_LIMITS,
         test_rate_limits: None,
+        daily_reset: DailyReset::Rolling24h,
         available: false,
     },
     ProviderInfo {
@@ -185,8 +233,17 @@ pub static PROVIDERS: &[ProviderInfo] = &[
         auth_style: AuthStyle::Basic,
         api_base: "https://api.twilio.com",
         docs_url: "https://www.twilio.com/docs/messaging/api",
-        rate_limits: NO_LIMITS,
+        // https://www.twilio.com/docs/api/errors/20429: the REST API limits concurrent requests
+        // per account (HTTP 429, error 20429); Twilio's support pages give 100 as the default.
+        // Message throughput (per sender, per second) is queued by Twilio, not refused.
+        rate_limits: RateLimits {
+            per_second: None,
+            per_minute: None,
+            per_day: None,
+            concurrent: Some(100),
+        },
         test_rate_limits: None,
+        daily_reset: DailyReset::Rolling24h,
         available: false,
     },
     ProviderInfo {
@@ -196,8 +253,10 @@ pub static PROVIDERS: &[ProviderInfo] = &[
         auth_style: AuthStyle::OAuthPkce,
         api_base: "",
         docs_url: "https://developer.mautic.org/",
+        // Self-hosted: the limits are whatever the instance's operator configures.
         rate_limits: NO_LIMITS,
         test_rate_limits: None,
+        daily_reset: DailyReset::Rolling24h,
         available: false,
     },
     ProviderInfo {
@@ -207,8 +266,10 @@ pub static PROVIDERS: &[ProviderInfo] = &[
         auth_style: AuthStyle::ApiKey,
         api_base: "",
         docs_url: "https://github.com/aaPanel/BillionMail",
+        // Self-hosted: no published API limits.
         rate_limits: NO_LIMITS,
         test_rate_limits: None,
+        daily_reset: DailyReset::Rolling24h,
         available: false,
     },
     ProviderInfo {
@@ -218,14 +279,33 @@ pub static PROVIDERS: &[ProviderInfo] = &[
         auth_style: AuthStyle::OAuthPkce,
         api_base: "https://www.googleapis.com/calendar/v3",
         docs_url: "https://developers.google.com/calendar/api/v3/reference",
-        rate_limits: NO_LIMITS,
+        // https://developers.google.com/workspace/calendar/api/guides/quota: 600 requests per
+        // minute per user per project (sliding window), 10,000 per minute per project.
+        rate_limits: RateLimits {
+            per_second: None,
+            per_minute: Some(600),
+            per_day: None,
+            concurrent: None,
+        },
         test_rate_limits: None,
+        daily_reset: DailyReset::Rolling24h,
         available: false,
     },
 ];
 
 pub fn provider(key: &str) -> Option<&'static ProviderInfo> {
     PROVIDERS.iter().find(|p| p.key == key)
+}
+
+impl ProviderInfo {
+    /// The documented budget of a connection: test-mode limits where the provider has them and
+    /// the connection uses test credentials, live-mode limits otherwise.
+    pub fn limits_for(&self, test_mode: bool) -> RateLimits {
+        match (test_mode, self.test_rate_limits) {
+            (true, Some(test)) => test,
+            _ => self.rate_limits,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -240,5 +320,27 @@ mod tests {
         assert_eq!(keys.len(), PROVIDERS.len());
         assert_eq!(provider("stripe").unwrap().display_name, "Stripe");
         assert!(provider("nope").is_none());
+    }
+
+    #[test]
+    fn documented_budgets_are_data() {
+        let xero = provider("xero").unwrap();
+        assert_eq!(
+            xero.rate_limits,
+            RateLimits {
+                per_second: None,
+                per_minute: Some(60),
+                per_day: Some(5000),
+                concurrent: Some(5),
+            }
+        );
+        assert_eq!(xero.daily_reset, DailyReset::Rolling24h);
+        let stripe = provider("stripe").unwrap();
+        assert_eq!(stripe.rate_limits.per_second, Some(100));
+        assert_eq!(stripe.test_rate_limits.unwrap().per_second, Some(25));
+        let qbo = provider("quickbooks").unwrap();
+        assert_eq!(qbo.rate_limits.per_minute, Some(500));
+        assert_eq!(qbo.rate_limits.concurrent, Some(10));
+        assert!(provider("paypal").unwrap().rate_limits.is_unlimited());
     }
 }

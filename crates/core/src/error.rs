@@ -16,8 +16,12 @@ pub enum ErrorCode {
     Conflict,
     /// The provider refused the credentials.
     AuthFailed,
-    /// The provider asked us to slow down.
+    /// The provider asked us to slow down, or the connection's own budget (e.g. a daily one)
+    /// is spent; the message says when it resets.
     RateLimited,
+    /// The connection's circuit breaker is open: the provider failed repeatedly, so requests
+    /// are paused; the message says when the next try will be.
+    CircuitOpen,
     /// The provider answered with an error of its own.
     ProviderError,
     /// The provider could not be reached.
@@ -40,6 +44,7 @@ impl ErrorCode {
             ErrorCode::Conflict => "conflict",
             ErrorCode::AuthFailed => "auth_failed",
             ErrorCode::RateLimited => "rate_limited",
+            ErrorCode::CircuitOpen => "circuit_open",
             ErrorCode::ProviderError => "provider_error",
             ErrorCode::Network => "network",
             ErrorCode::BadResponse => "bad_response",
@@ -64,7 +69,10 @@ impl CommandError {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
         let retryable = matches!(
             code,
-            ErrorCode::RateLimited | ErrorCode::Network | ErrorCode::Storage
+            ErrorCode::RateLimited
+                | ErrorCode::CircuitOpen
+                | ErrorCode::Network
+                | ErrorCode::Storage
         );
         CommandError {
             code,

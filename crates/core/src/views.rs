@@ -48,6 +48,24 @@ pub struct ConnectionView {
     pub last_error: Option<String>,
     #[ts(type = "number")]
     pub payment_count: i64,
+    /// How often the scheduler syncs it, in minutes; `None`: only when asked.
+    pub sync_interval_minutes: Option<u32>,
+    /// When the scheduler syncs it next (UTC); `None` when it is not scheduled.
+    pub next_sync_at: Option<String>,
+}
+
+/// Whether the network was reachable when the workspace last looked (the scheduler checks
+/// before each scheduled sync and skips while offline).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct NetworkStatusView {
+    pub online: bool,
+    /// Since when it has been in this state (UTC).
+    pub since: String,
+    /// When it was last checked (UTC); `None` before the first scheduled sync.
+    pub checked_at: Option<String>,
+    /// What to tell the user when offline.
+    pub message: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -234,4 +252,297 @@ pub struct RequestLogView {
     #[ts(type = "number")]
     pub bytes: i64,
     pub error: Option<String>,
+}
+
+/// A connection's circuit breaker: `closed` (requests flow), `open` (the provider failed
+/// repeatedly; requests are paused until `retry_at`), `half_open` (one trial request decides).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum CircuitState {
+    Closed,
+    Open,
+    HalfOpen,
+}
+
+impl CircuitState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CircuitState::Closed => "closed",
+            CircuitState::Open => "open",
+            CircuitState::HalfOpen => "half_open",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<CircuitState> {
+        match s {
+            "closed" => Some(CircuitState::Closed),
+            "open" => Some(CircuitState::Open),
+            "half_open" => Some(CircuitState::HalfOpen),
+            _ => None,
+        }
+    }
+}
+
+/// The state of a connection's OAuth token. API-key connections have none; the OAuth issue
+/// adds `valid`, `expiring`, `expired`, `revoked`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum TokenState {
+    NotApplicable,
+}
+
+/// A connection's request budget: the limits in force and what is left of the daily one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct RateBudgetView {
+    /// The limits the app keeps to (the catalogue's, or the connection's override).
+    pub limits: crate::catalogue::RateLimits,
+    /// Whether `limits` is an override set on this connection.
+    pub overridden: bool,
+    /// How the daily budget resets; `null` without a daily budget.
+    pub daily_reset: Option<crate::catalogue::DailyReset>,
+    /// Requests counted against the daily budget; `null` without one.
+    pub daily_used: Option<u32>,
+    /// Requests left of the daily budget; `null` without one.
+    pub daily_left: Option<u32>,
+    /// When the daily count next goes down (RFC 3339 UTC); `null` when nothing is counted.
+    pub daily_resets_at: Option<String>,
+}
+
+/// How a connection is doing (`switchboard health`, the connection card).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct ConnectionHealthView {
+    pub connection_id: String,
+    pub connection: String,
+    pub provider: String,
+    pub status: ConnectionStatus,
+    /// Last sync or test that worked (RFC 3339 UTC).
+    pub last_success_at: Option<String>,
+    /// Last sync or test that failed, and why.
+    pub last_error_at: Option<String>,
+    pub last_error: Option<String>,
+    pub circuit: CircuitState,
+    /// Transient failures in a row (5xx, timeouts, resets) since the last success.
+    pub consecutive_failures: u32,
+    /// While `open`: when the breaker lets a trial request through (RFC 3339 UTC).
+    pub circuit_retry_at: Option<String>,
+    pub token: TokenState,
+    pub budget: RateBudgetView,
+    /// Whether a person should look at it; `reasons` says why.
+    pub needs_attention: bool,
+    pub reasons: Vec<String>,
+}
+
+/// Every connection's health.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct HealthView {
+    /// When this was put together (RFC 3339 UTC).
+    pub checked_at: String,
+    pub needs_attention: bool,
+    pub connections: Vec<ConnectionHealthView>,
+}
+
+/// The outcome of "Test connection": one cheap authenticated call through the connection's
+/// rate budget and circuit breaker.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct ConnectionTestView {
+    pub ok: bool,
+    /// When the test ran (RFC 3339 UTC).
+    pub at: String,
+    #[ts(type = "number")]
+    pub duration_ms: i64,
+    /// Why it failed; `null` when `ok`.
+    pub error: Option<crate::CommandError>,
+    /// The connection's health after the test.
+    pub health: ConnectionHealthView,
+}
+
+/// Rows in one table of a database (a backup's summary).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct TableCount {
+    pub table: String,
+    #[ts(type = "number")]
+    pub rows: i64,
+}
+
+/// One backup in the backup folder.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct BackupView {
+    /// `YYYYMMDDTHHMMSSZ-xxxxxx` (UTC creation time, then random hex).
+    pub id: String,
+    /// `manual`, or `pre_restore` (the database as it was just before a restore; never deleted
+    /// automatically).
+    pub kind: String,
+    /// RFC 3339 UTC.
+    pub created_at: String,
+    /// The backup's database file.
+    pub path: String,
+    #[ts(type = "number")]
+    pub size_bytes: u64,
+    pub workspace_uuid: Option<String>,
+    /// Whether it is a backup of the open workspace (else restoring it needs that workspace's
+    /// master key).
+    pub this_workspace: bool,
+    #[ts(type = "number")]
+    pub schema_version: i64,
+    /// Rows per table when it was made.
+    pub counts: Vec<TableCount>,
+    /// The last verification (at creation, then by "Verify"): when, and whether it passed.
+    pub verified_at: Option<String>,
+    pub verified_ok: Option<bool>,
+    /// What the last verification found wrong.
+    pub problem: Option<String>,
+}
+
+/// Where backups go.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct BackupSettingsView {
+    pub folder: String,
+    /// `<workspace folder>/backups`.
+    pub default_folder: String,
+    pub is_default: bool,
+    /// The retention rule, in words.
+    pub retention: String,
+}
+
+/// What checking a backup found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct BackupVerification {
+    pub backup: BackupView,
+    pub ok: bool,
+    /// SQLite's `integrity_check`: `ok`, or its first problems.
+    pub integrity: String,
+    /// The file still has the checksum recorded when it was made.
+    pub checksum_ok: bool,
+    /// Rows per table now (compared with the counts recorded at creation).
+    pub counts: Vec<TableCount>,
+    pub problems: Vec<String>,
+}
+
+/// The outcome of a restore.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct RestoreView {
+    pub restored: BackupView,
+    /// The database as it was before the restore, kept as a backup; `null` when there was none
+    /// (a new machine).
+    pub safety_backup: Option<BackupView>,
+    /// Where the unreadable database was moved, when it could not be backed up through SQLite.
+    pub moved_aside: Option<String>,
+    /// Rows per table of the workspace now.
+    pub counts: Vec<TableCount>,
+}
+
+/// Where an exported master key was written.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct KeyExportView {
+    pub path: String,
+    pub workspace_uuid: String,
+}
+
+/// One item of the outbox: something Switchboard sends to a provider (a refund now), written
+/// down before it is sent and retried until it succeeds or becomes a dead letter.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct OutboxItemView {
+    pub id: String,
+    pub connection_id: String,
+    pub connection: String,
+    /// `stripe.refund`, …
+    pub kind: String,
+    /// What it does, for people: "Refund 12.34 EUR of ch_…".
+    pub summary: String,
+    /// External id of the object it acts on (the payment `ch_…`).
+    pub target: Option<String>,
+    /// Our id of that payment, when it is stored (to open it).
+    pub payment_id: Option<String>,
+    #[ts(type = "number | null")]
+    pub amount_minor: Option<i64>,
+    pub currency: Option<String>,
+    pub currency_exponent: Option<u8>,
+    pub reason: Option<String>,
+    /// `queued`, `sending`, `succeeded`, `dead` or `discarded`.
+    pub status: String,
+    /// True once it cannot change any more by itself (`succeeded`, `dead`, `discarded`).
+    pub is_final: bool,
+    #[ts(type = "number")]
+    pub attempts: i64,
+    /// Failures before an item becomes a dead letter.
+    #[ts(type = "number")]
+    pub max_attempts: i64,
+    /// When it is tried next (queued items).
+    pub next_attempt_at: Option<String>,
+    pub last_error_code: Option<String>,
+    pub last_error_message: Option<String>,
+    /// What the provider created (`re_…`).
+    pub result_external_id: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// What a payment can still be refunded, from stored data and refunds not yet sent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct RefundQuoteView {
+    pub payment_id: String,
+    pub external_id: String,
+    #[ts(type = "number")]
+    pub amount_minor: i64,
+    #[ts(type = "number")]
+    pub refunded_minor: i64,
+    /// Refunds queued in the outbox and not yet sent.
+    #[ts(type = "number")]
+    pub pending_minor: i64,
+    /// Still refundable: amount − refunded − pending.
+    #[ts(type = "number")]
+    pub refundable_minor: i64,
+    pub currency: String,
+    pub currency_exponent: u8,
+    /// Why it cannot be refunded (failed, fully refunded, provider cannot), when it cannot.
+    pub blocked_reason: Option<String>,
+    /// Reasons the provider accepts (`duplicate`, `fraudulent`, `requested_by_customer`).
+    pub reasons: Vec<String>,
+}
+
+/// Input of `refund_payment`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct NewRefund {
+    /// Our payment id, or the provider's (`ch_…`).
+    pub payment: String,
+    /// In the payment's minor units (`currency_exponent` decimals); everything still
+    /// refundable when `null`.
+    #[ts(type = "number | null")]
+    pub amount_minor: Option<i64>,
+    pub reason: Option<String>,
+}
+
+/// What one pass over the outbox did.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct OutboxRunView {
+    /// Items sent (or looked up) in this pass.
+    #[ts(type = "number")]
+    pub processed: i64,
+    #[ts(type = "number")]
+    pub succeeded: i64,
+    /// Failed and scheduled again.
+    #[ts(type = "number")]
+    pub retrying: i64,
+    /// Became dead letters.
+    #[ts(type = "number")]
+    pub dead: i64,
+    /// Reconciled by a look-up at the provider, without a resend.
+    #[ts(type = "number")]
+    pub found_by_lookup: i64,
 }

@@ -17,6 +17,9 @@ pub enum ProviderErrorKind {
     Network,
     /// The provider answered with something unusable (truncated, not JSON, wrong shape).
     BadResponse,
+    /// Not sent: the connection's circuit breaker is open after repeated failures
+    /// (`retry_after_secs` says when it lets a trial through).
+    CircuitOpen,
 }
 
 #[derive(Debug, Clone, thiserror::Error)]
@@ -44,7 +47,9 @@ impl ProviderError {
         }
     }
 
-    /// Whether trying the same request again later may succeed.
+    /// Whether trying the same request again soon may succeed (the sync engine retries these).
+    /// An open circuit is not: it is retryable by the user later, but retrying at once would
+    /// only fail fast again.
     pub fn is_transient(&self) -> bool {
         matches!(
             self.kind,
@@ -63,6 +68,7 @@ impl ProviderError {
             ProviderErrorKind::Server => ErrorCode::ProviderError,
             ProviderErrorKind::Network => ErrorCode::Network,
             ProviderErrorKind::BadResponse => ErrorCode::BadResponse,
+            ProviderErrorKind::CircuitOpen => ErrorCode::CircuitOpen,
         }
     }
 }
@@ -73,6 +79,7 @@ impl From<ProviderError> for CommandError {
         if let Some(id) = &e.request_id {
             message.push_str(&format!(" (request id {id})"));
         }
-        CommandError::new(e.code(), message).retryable(e.is_transient())
+        let retryable = e.is_transient() || e.kind == ProviderErrorKind::CircuitOpen;
+        CommandError::new(e.code(), message).retryable(retryable)
     }
 }

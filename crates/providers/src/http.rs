@@ -1,6 +1,6 @@
 //! The HTTP client every adapter shares: a user agent naming the app, connect and whole-request
-//! timeouts, gzip, keep-alive. (Retries, rate budgets and circuit breakers arrive with the sync
-//! engine issue, in this one place.)
+//! timeouts, gzip, keep-alive. Every exchange goes through [`execute_guarded`], which applies a
+//! connection's [`Guard`] (its circuit breaker, then its rate limiter) around the request.
 
 use crate::{ProviderError, ProviderErrorKind};
 use std::sync::Arc;
@@ -56,8 +56,40 @@ pub struct Exchange {
     pub body: Vec<u8>,
 }
 
+/// A connection's protection around each request: its circuit breaker and its rate limiter
+/// (see `breaker` and `limiter`). Adapters carry one per connection (`with_guard`).
+#[derive(Clone, Debug)]
+pub struct Guard {
+    pub limiter: Arc<crate::limiter::Limiter>,
+    pub breaker: Arc<crate::breaker::Breaker>,
+}
+
+/// [`execute`] under a connection's guard: an open circuit fails at once (nothing is sent), a
+/// spent daily budget fails at once, otherwise the request waits for its rate budget, goes, and
+/// its outcome (an answer, or a 5xx / no answer) is recorded by the breaker.
+pub async fn execute_guarded(
+    client: &reqwest::Client,
+    request: reqwest::Request,
+    provider: &str,
+    request_id_header: &str,
+    sink: Option<&RequestSink>,
+    guard: Option<&Guard>,
+) -> Result<Exchange, ProviderError> {
+    let Some(guard) = guard else {
+        return execute(client, request, provider, request_id_header, sink).await;
+    };
+    let ticket = guard.breaker.admit().await?;
+    let permit = guard.limiter.acquire().await?;
+    let result = execute(client, request, provider, request_id_header, sink).await;
+    drop(permit);
+    let outcome = crate::breaker::Outcome::of(result.as_ref().ok().map(|e| e.status));
+    guard.breaker.record(ticket, outcome).await;
+    result
+}
+
 /// Sends `request`, reads the whole answer, and reports the exchange to `sink`.
 /// `request_id_header` names the provider's request-id header (`request-id` at Stripe).
+/// Unguarded: adapters send through [`execute_guarded`].
 pub async fn execute(
     client: &reqwest::Client,
     request: reqwest::Request,

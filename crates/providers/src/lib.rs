@@ -2,8 +2,10 @@
 //! provider's real API (paths, parameters, auth, pagination, error bodies) and turns answers
 //! into the normalised records of `switchboard_core::records`. It does not touch the database.
 
+pub mod breaker;
 pub mod error;
 pub mod http;
+pub mod limiter;
 pub mod stripe;
 
 pub use error::{ProviderError, ProviderErrorKind};
@@ -62,4 +64,47 @@ pub trait PullPayments: Send + Sync {
 
     /// One cheap authenticated call that proves the credentials work.
     async fn verify(&self) -> Result<(), ProviderError>;
+}
+
+/// The metadata key under which a write carries our outbox item id, so the object can be found
+/// again at the provider when the outcome of a send is uncertain.
+pub const OUTBOX_METADATA_KEY: &str = "switchboard_outbox_id";
+
+/// A refund to create. Amounts are in our minor units (`currency_exponent` decimals); the
+/// adapter converts them to the provider's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefundRequest {
+    /// The payment (Stripe charge `ch_…`) to refund.
+    pub payment_external_id: String,
+    pub amount_minor: i64,
+    pub currency: String,
+    pub currency_exponent: u8,
+    /// `duplicate`, `fraudulent` or `requested_by_customer`.
+    pub reason: Option<String>,
+    /// Made once when the refund was queued; the same on every send.
+    pub idempotency_key: String,
+    /// Our outbox item id, stored with the refund (metadata) to look it up.
+    pub outbox_id: String,
+}
+
+/// A refund the provider holds, with its payment as it is after the refund when known.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IssuedRefund {
+    pub refund: RefundRecord,
+    pub payment: Option<PaymentRecord>,
+    pub request_id: Option<String>,
+}
+
+/// Capability: create refunds, and find one again when a send's outcome is uncertain.
+#[async_trait]
+pub trait IssueRefunds: Send + Sync {
+    /// Creates the refund, sending `request.idempotency_key` so a resend never refunds twice.
+    async fn create_refund(&self, request: &RefundRequest) -> Result<IssuedRefund, ProviderError>;
+
+    /// The refund of `payment_external_id` created for outbox item `outbox_id`, if any.
+    async fn find_refund(
+        &self,
+        payment_external_id: &str,
+        outbox_id: &str,
+    ) -> Result<Option<IssuedRefund>, ProviderError>;
 }

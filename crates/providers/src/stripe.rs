@@ -5,10 +5,13 @@
 //! `created[gte]` for incremental runs. Amounts are converted from Stripe's units to ISO minor
 //! units where exact (Stripe counts ISK in hundredths; see `stripe_exponent`).
 
-use crate::http::{self, RequestSink, transport_error};
+use crate::http::{self, Guard, RequestSink, transport_error};
 use crate::{Page, PageRequest, ProviderError, ProviderErrorKind, PullPayments, Record, Rejected};
 use async_trait::async_trait;
+use serde::Deserialize;
 use serde_json::Value;
+use serde_json::value::RawValue;
+use std::borrow::Cow;
 use switchboard_core::records::{BalanceTransactionRecord, PaymentRecord, RefundRecord};
 use switchboard_core::secret::SecretString;
 use switchboard_core::views::FeeLine;
@@ -56,6 +59,8 @@ pub struct Stripe {
     api_base: String,
     api_key: SecretString,
     request_sink: Option<RequestSink>,
+    /// The connection's rate limiter and circuit breaker, around every request.
+    guard: Option<Guard>,
 }
 
 impl std::fmt::Debug for Stripe {
@@ -77,7 +82,20 @@ impl Stripe {
                 .to_string(),
             api_key,
             request_sink: None,
+            guard: None,
         }
+    }
+
+    /// Sends every request under the connection's rate budget and circuit breaker.
+    pub fn with_guard(mut self, guard: Guard) -> Self {
+        self.guard = Some(guard);
+        self
+    }
+
+    /// Whether the key is a test-mode key (`sk_test_`, `rk_test_`): Stripe's test mode has its
+    /// own, lower rate limits.
+    pub fn is_test_key(api_key: &str) -> bool {
+        api_key.starts_with("sk_test_") || api_key.starts_with("rk_test_")
     }
 
     /// Reports every exchange to `sink` (the request log).
@@ -93,6 +111,25 @@ impl Stripe {
         path: &str,
         query: &[(&str, String)],
     ) -> Result<(Value, Option<String>), ProviderError> {
+        let (body, request_id) = self.get_bytes(path, query).await?;
+        let value = serde_json::from_slice(&body).map_err(|e| {
+            let mut err = ProviderError::new(
+                ProviderErrorKind::BadResponse,
+                format!("Stripe sent an unreadable answer (truncated or not JSON: {e})."),
+            );
+            err.http_status = Some(200);
+            err.request_id = request_id.clone();
+            err
+        })?;
+        Ok((value, request_id))
+    }
+
+    /// [`Stripe::get`] without decoding: the body of a 2xx answer as bytes.
+    async fn get_bytes(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+    ) -> Result<(Vec<u8>, Option<String>), ProviderError> {
         let request = self
             .client
             .get(format!("{}{}", self.api_base, path))
@@ -101,25 +138,17 @@ impl Stripe {
             .query(query)
             .build()
             .map_err(|e| transport_error("Stripe", e))?;
-        let answer = http::execute(
+        let answer = http::execute_guarded(
             &self.client,
             request,
             "Stripe",
             "request-id",
             self.request_sink.as_ref(),
+            self.guard.as_ref(),
         )
         .await?;
         if (200..300).contains(&answer.status) {
-            let value = serde_json::from_slice(&answer.body).map_err(|e| {
-                let mut err = ProviderError::new(
-                    ProviderErrorKind::BadResponse,
-                    format!("Stripe sent an unreadable answer (truncated or not JSON: {e})."),
-                );
-                err.http_status = Some(answer.status);
-                err.request_id = answer.request_id.clone();
-                err
-            })?;
-            return Ok((value, answer.request_id));
+            return Ok((answer.body, answer.request_id));
         }
         let mut err = error_from_body(answer.status, &answer.body);
         err.request_id = answer.request_id;
@@ -207,8 +236,12 @@ impl PullPayments for Stripe {
         if let Some(after) = &request.starting_after {
             query.push(("starting_after", after.clone()));
         }
-        let (body, request_id) = self.get(path, &query).await?;
-        let mut page = parse_list(stream, &body)?;
+        let (body, request_id) = self.get_bytes(path, &query).await?;
+        let mut page = parse_list(stream, &body).map_err(|mut e| {
+            e.http_status = Some(200);
+            e.request_id = request_id.clone();
+            e
+        })?;
         page.request_id = request_id;
         Ok(page)
     }
@@ -227,16 +260,27 @@ fn bad_shape(what: &str) -> ProviderError {
     )
 }
 
-/// Parses a Stripe list object into normalised records. Objects that cannot be used are
+/// A list answer's envelope; each item stays raw text until its own parse, which keeps the
+/// provider's exact bytes as the stored `raw_json`.
+#[derive(Deserialize)]
+struct ListEnvelope<'a> {
+    #[serde(borrow)]
+    data: Option<Vec<&'a RawValue>>,
+    has_more: Option<bool>,
+}
+
+/// Parses a Stripe list answer into normalised records. Objects that cannot be used are
 /// rejected with their id and reason; the page itself only fails if its envelope is wrong.
-pub fn parse_list(stream: &str, body: &Value) -> Result<Page, ProviderError> {
-    let data = body
-        .get("data")
-        .and_then(Value::as_array)
-        .ok_or_else(|| bad_shape("no `data` array"))?;
-    let has_more = body
-        .get("has_more")
-        .and_then(Value::as_bool)
+pub fn parse_list(stream: &str, body: &[u8]) -> Result<Page, ProviderError> {
+    let envelope: ListEnvelope<'_> = serde_json::from_slice(body).map_err(|e| {
+        ProviderError::new(
+            ProviderErrorKind::BadResponse,
+            format!("Stripe sent an unreadable answer (truncated or not JSON: {e})."),
+        )
+    })?;
+    let data = envelope.data.ok_or_else(|| bad_shape("no `data` array"))?;
+    let has_more = envelope
+        .has_more
         .ok_or_else(|| bad_shape("no `has_more`"))?;
     let mut page = Page {
         has_more,
@@ -244,23 +288,24 @@ pub fn parse_list(stream: &str, body: &Value) -> Result<Page, ProviderError> {
         ..Page::default()
     };
     for object in data {
-        let id = object.get("id").and_then(Value::as_str).map(str::to_string);
-        if let Some(id) = &id {
-            page.last_id = Some(id.clone());
+        let raw = object.get();
+        let head: ObjectHead<'_> = serde_json::from_str(raw).unwrap_or_default();
+        if let Some(id) = &head.id {
+            page.last_id = Some(id.to_string());
         }
-        if let Some(created) = object.get("created").and_then(Value::as_i64) {
+        if let Some(created) = head.created {
             page.max_created = Some(page.max_created.map_or(created, |m| m.max(created)));
         }
         let parsed = match stream {
-            "charges" => parse_charge(object, &mut page.warnings).map(Record::Payment),
-            "refunds" => parse_refund(object, &mut page.warnings).map(Record::Refund),
-            _ => parse_balance_transaction(object, &mut page.warnings)
+            "charges" => parse_charge_raw(raw, &mut page.warnings).map(Record::Payment),
+            "refunds" => parse_refund_raw(raw, &mut page.warnings).map(Record::Refund),
+            _ => parse_balance_transaction_raw(raw, &mut page.warnings)
                 .map(Record::BalanceTransaction),
         };
         match parsed {
             Ok(record) => page.records.push(record),
             Err(reason) => page.rejected.push(Rejected {
-                external_id: id,
+                external_id: head.id.map(Cow::into_owned),
                 reason,
             }),
         }
@@ -273,47 +318,140 @@ pub fn parse_list(stream: &str, body: &Value) -> Result<Page, ProviderError> {
 
 type Parsed<T> = Result<T, String>;
 
-fn req_str<'a>(o: &'a Value, field: &str) -> Parsed<&'a str> {
-    o.get(field)
-        .and_then(Value::as_str)
-        .ok_or_else(|| format!("missing required field `{field}`"))
+// Typed views of the fields Switchboard reads (serde skips the rest without building them).
+// Every field is optional so a missing one is reported by name; a field of the wrong type
+// rejects the object with serde's reason.
+
+/// What paging needs from any object, read even when the object is otherwise unusable.
+#[derive(Deserialize, Default)]
+struct ObjectHead<'a> {
+    #[serde(borrow)]
+    id: Option<Cow<'a, str>>,
+    created: Option<i64>,
 }
 
-fn req_i64(o: &Value, field: &str) -> Parsed<i64> {
-    o.get(field)
-        .and_then(Value::as_i64)
-        .ok_or_else(|| format!("missing required field `{field}`"))
+/// An expandable field: an id, or the expanded object (of which only the `id` is kept).
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Expandable<'a> {
+    Id(#[serde(borrow)] Cow<'a, str>),
+    Object {
+        #[serde(borrow)]
+        id: Option<Cow<'a, str>>,
+    },
 }
 
-fn opt_str(o: &Value, field: &str) -> Option<String> {
-    o.get(field).and_then(Value::as_str).map(str::to_string)
-}
-
-/// An expandable field: the id string, or the expanded object's `id`.
-fn expandable_id(o: &Value, field: &str) -> Option<String> {
-    match o.get(field)? {
-        Value::String(s) => Some(s.clone()),
-        Value::Object(m) => m.get("id").and_then(Value::as_str).map(str::to_string),
-        _ => None,
+fn id_of(field: Option<Expandable<'_>>) -> Option<String> {
+    match field? {
+        Expandable::Id(id) => Some(id.into_owned()),
+        Expandable::Object { id } => id.map(Cow::into_owned),
     }
 }
 
-fn currency(o: &Value) -> Parsed<Currency> {
-    let code = req_str(o, "currency")?;
-    Currency::parse(code).map_err(|e| e.to_string())
+#[derive(Deserialize)]
+struct BillingDetails<'a> {
+    #[serde(borrow)]
+    name: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    email: Option<Cow<'a, str>>,
+}
+
+#[derive(Deserialize)]
+struct ChargeFields<'a> {
+    #[serde(borrow)]
+    id: Option<Cow<'a, str>>,
+    amount: Option<i64>,
+    amount_refunded: Option<i64>,
+    #[serde(borrow)]
+    currency: Option<Cow<'a, str>>,
+    created: Option<i64>,
+    #[serde(borrow)]
+    status: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    billing_details: Option<BillingDetails<'a>>,
+    #[serde(borrow)]
+    receipt_email: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    customer: Option<Expandable<'a>>,
+    #[serde(borrow)]
+    description: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    balance_transaction: Option<Expandable<'a>>,
+}
+
+#[derive(Deserialize)]
+struct RefundFields<'a> {
+    #[serde(borrow)]
+    id: Option<Cow<'a, str>>,
+    amount: Option<i64>,
+    #[serde(borrow)]
+    currency: Option<Cow<'a, str>>,
+    created: Option<i64>,
+    #[serde(borrow)]
+    status: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    charge: Option<Expandable<'a>>,
+    #[serde(borrow)]
+    reason: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    balance_transaction: Option<Expandable<'a>>,
+}
+
+#[derive(Deserialize)]
+struct FeeDetail<'a> {
+    amount: Option<i64>,
+    #[serde(borrow)]
+    currency: Option<Cow<'a, str>>,
+    #[serde(borrow, rename = "type")]
+    kind: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    description: Option<Cow<'a, str>>,
+}
+
+#[derive(Deserialize)]
+struct BalanceTransactionFields<'a> {
+    #[serde(borrow)]
+    id: Option<Cow<'a, str>>,
+    amount: Option<i64>,
+    fee: Option<i64>,
+    net: Option<i64>,
+    #[serde(borrow)]
+    currency: Option<Cow<'a, str>>,
+    created: Option<i64>,
+    #[serde(borrow, rename = "type")]
+    kind: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    status: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    fee_details: Option<Vec<FeeDetail<'a>>>,
+    #[serde(borrow)]
+    source: Option<Expandable<'a>>,
+    available_on: Option<i64>,
+}
+
+fn fields<'a, T: Deserialize<'a>>(raw: &'a str) -> Parsed<T> {
+    serde_json::from_str(raw).map_err(|e| format!("unreadable object: {e}"))
+}
+
+fn required<T>(value: Option<T>, field: &str) -> Parsed<T> {
+    value.ok_or_else(|| format!("missing required field `{field}`"))
+}
+
+fn currency(code: Option<Cow<'_, str>>) -> Parsed<Currency> {
+    Currency::parse(&required(code, "currency")?).map_err(|e| e.to_string())
 }
 
 /// A known status, or `unknown` with a warning (Stripe adds values over time).
 fn status(
-    o: &Value,
+    value: Option<Cow<'_, str>>,
     known: &[&str],
     what: &str,
     id: &str,
     warnings: &mut Vec<String>,
 ) -> Parsed<String> {
-    let s = req_str(o, "status")?;
-    if known.contains(&s) {
-        Ok(s.to_string())
+    let s = required(value, "status")?;
+    if known.contains(&s.as_ref()) {
+        Ok(s.into_owned())
     } else {
         warnings.push(format!(
             "{what} {id} has an unknown status `{s}`; stored as `unknown`"
@@ -322,95 +460,95 @@ fn status(
     }
 }
 
-fn raw(o: &Value) -> String {
-    o.to_string()
-}
-
-pub fn parse_charge(o: &Value, warnings: &mut Vec<String>) -> Parsed<PaymentRecord> {
-    let id = req_str(o, "id")?;
-    let amount = req_i64(o, "amount")?;
-    let refunded = o
-        .get("amount_refunded")
-        .and_then(Value::as_i64)
-        .unwrap_or(0);
-    let currency = currency(o)?;
-    let created = req_i64(o, "created")?;
-    let status = status(o, CHARGE_STATUSES, "Charge", id, warnings)?;
+/// One charge object (as JSON text, stored verbatim as its raw JSON).
+pub fn parse_charge_raw(raw: &str, warnings: &mut Vec<String>) -> Parsed<PaymentRecord> {
+    let o: ChargeFields<'_> = fields(raw)?;
+    let id = required(o.id, "id")?;
+    let amount = required(o.amount, "amount")?;
+    let refunded = o.amount_refunded.unwrap_or(0);
+    let currency = currency(o.currency)?;
+    let created = required(o.created, "created")?;
+    let status = status(o.status, CHARGE_STATUSES, "Charge", &id, warnings)?;
     let (amounts, exponent) =
         Money::normalise_many(&[amount, refunded], currency, stripe_exponent(currency));
-    let billing = o.get("billing_details");
-    let customer = billing
-        .and_then(|b| opt_str(b, "name"))
-        .or_else(|| billing.and_then(|b| opt_str(b, "email")))
-        .or_else(|| opt_str(o, "receipt_email"))
-        .or_else(|| expandable_id(o, "customer"));
+    let (name, email) = o
+        .billing_details
+        .map_or((None, None), |b| (b.name, b.email));
+    let customer = name
+        .or(email)
+        .or(o.receipt_email)
+        .map(Cow::into_owned)
+        .or_else(|| id_of(o.customer));
     Ok(PaymentRecord {
-        external_id: id.to_string(),
+        external_id: id.into_owned(),
         amount_minor: amounts[0],
         refunded_minor: amounts[1],
         currency: currency.code().to_string(),
         currency_exponent: exponent,
         status,
         customer,
-        description: opt_str(o, "description"),
-        balance_transaction_external_id: expandable_id(o, "balance_transaction"),
+        description: o.description.map(Cow::into_owned),
+        balance_transaction_external_id: id_of(o.balance_transaction),
         created,
-        raw_json: raw(o),
+        raw_json: raw.to_string(),
     })
 }
 
-pub fn parse_refund(o: &Value, warnings: &mut Vec<String>) -> Parsed<RefundRecord> {
-    let id = req_str(o, "id")?;
-    let amount = req_i64(o, "amount")?;
-    let currency = currency(o)?;
-    let created = req_i64(o, "created")?;
-    let status = status(o, REFUND_STATUSES, "Refund", id, warnings)?;
+/// One refund object (as JSON text, stored verbatim as its raw JSON).
+pub fn parse_refund_raw(raw: &str, warnings: &mut Vec<String>) -> Parsed<RefundRecord> {
+    let o: RefundFields<'_> = fields(raw)?;
+    let id = required(o.id, "id")?;
+    let amount = required(o.amount, "amount")?;
+    let currency = currency(o.currency)?;
+    let created = required(o.created, "created")?;
+    let status = status(o.status, REFUND_STATUSES, "Refund", &id, warnings)?;
     let money = Money::normalised(amount, currency, stripe_exponent(currency));
     Ok(RefundRecord {
-        external_id: id.to_string(),
-        payment_external_id: expandable_id(o, "charge"),
+        external_id: id.into_owned(),
+        payment_external_id: id_of(o.charge),
         amount_minor: money.amount_minor,
         currency: currency.code().to_string(),
         currency_exponent: money.exponent,
         status,
-        reason: opt_str(o, "reason"),
-        balance_transaction_external_id: expandable_id(o, "balance_transaction"),
+        reason: o.reason.map(Cow::into_owned),
+        balance_transaction_external_id: id_of(o.balance_transaction),
         created,
-        raw_json: raw(o),
+        raw_json: raw.to_string(),
     })
 }
 
-pub fn parse_balance_transaction(
-    o: &Value,
+/// One balance transaction (as JSON text, stored verbatim as its raw JSON).
+pub fn parse_balance_transaction_raw(
+    raw: &str,
     warnings: &mut Vec<String>,
 ) -> Parsed<BalanceTransactionRecord> {
-    let id = req_str(o, "id")?;
-    let amount = req_i64(o, "amount")?;
-    let fee = req_i64(o, "fee")?;
-    let net = req_i64(o, "net")?;
-    let currency = currency(o)?;
-    let created = req_i64(o, "created")?;
-    let kind = req_str(o, "type")?.to_string();
-    let status = status(o, BT_STATUSES, "Balance transaction", id, warnings)?;
+    let o: BalanceTransactionFields<'_> = fields(raw)?;
+    let id = required(o.id, "id")?;
+    let amount = required(o.amount, "amount")?;
+    let fee = required(o.fee, "fee")?;
+    let net = required(o.net, "net")?;
+    let currency = currency(o.currency)?;
+    let created = required(o.created, "created")?;
+    let kind = required(o.kind, "type")?.into_owned();
+    let status = status(o.status, BT_STATUSES, "Balance transaction", &id, warnings)?;
     let from = stripe_exponent(currency);
     let mut fee_amounts = Vec::new();
     let mut fee_meta = Vec::new();
-    for line in o
-        .get("fee_details")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
-        let line_currency = currency_of(line).unwrap_or(currency);
+    for line in o.fee_details.into_iter().flatten() {
+        let line_currency = match line.currency {
+            Some(code) => Currency::parse(&code).ok(),
+            None => None,
+        }
+        .unwrap_or(currency);
         if line_currency != currency {
             return Err(format!(
                 "fee line in {line_currency} on a {currency} balance transaction"
             ));
         }
-        fee_amounts.push(req_i64(line, "amount")?);
+        fee_amounts.push(required(line.amount, "amount")?);
         fee_meta.push((
-            req_str(line, "type")?.to_string(),
-            opt_str(line, "description"),
+            required(line.kind, "type")?.into_owned(),
+            line.description.map(Cow::into_owned),
         ));
     }
     let mut all = vec![amount, fee, net];
@@ -429,10 +567,13 @@ pub fn parse_balance_transaction(
         .collect();
     // Payouts are balance transactions themselves; a payment's payout arrives with the payouts
     // stream (payments issue), via `GET /v1/balance_transactions?payout=`.
-    let payout = expandable_id(o, "source").filter(|s| s.starts_with("po_") && kind == "payout");
+    let source = id_of(o.source);
+    let payout = source
+        .clone()
+        .filter(|s| s.starts_with("po_") && kind == "payout");
     Ok(BalanceTransactionRecord {
-        external_id: id.to_string(),
-        source_external_id: expandable_id(o, "source"),
+        external_id: id.into_owned(),
+        source_external_id: source,
         kind,
         amount_minor: converted[0],
         fee_minor: converted[1],
@@ -440,18 +581,227 @@ pub fn parse_balance_transaction(
         currency: currency.code().to_string(),
         currency_exponent: exponent,
         status,
-        available_on: o.get("available_on").and_then(Value::as_i64),
+        available_on: o.available_on,
         payout_external_id: payout,
         fee_lines,
         created,
-        raw_json: raw(o),
+        raw_json: raw.to_string(),
     })
 }
 
-fn currency_of(o: &Value) -> Option<Currency> {
-    o.get("currency")
-        .and_then(Value::as_str)
-        .and_then(|c| Currency::parse(c).ok())
+/// An expandable field of a JSON value: the id string, or the expanded object's `id`.
+fn expandable_id(o: &Value, field: &str) -> Option<String> {
+    match o.get(field)? {
+        Value::String(s) => Some(s.clone()),
+        Value::Object(m) => m.get("id").and_then(Value::as_str).map(str::to_string),
+        _ => None,
+    }
+}
+
+/// One charge object given as a JSON value (e.g. the `charge` expanded inside a refund).
+pub fn parse_charge(o: &Value, warnings: &mut Vec<String>) -> Parsed<PaymentRecord> {
+    parse_charge_raw(&o.to_string(), warnings)
+}
+
+/// One refund object given as a JSON value.
+pub fn parse_refund(o: &Value, warnings: &mut Vec<String>) -> Parsed<RefundRecord> {
+    parse_refund_raw(&o.to_string(), warnings)
+}
+
+/// One balance transaction given as a JSON value.
+pub fn parse_balance_transaction(
+    o: &Value,
+    warnings: &mut Vec<String>,
+) -> Parsed<BalanceTransactionRecord> {
+    parse_balance_transaction_raw(&o.to_string(), warnings)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Refunds (the outbox's first writer): `POST /v1/refunds` with an `Idempotency-Key`, and the
+// look-up of a refund by the outbox id it carries in its metadata.
+
+/// How many pages of a charge's refunds a look-up reads (100 each) before giving up.
+const LOOKUP_PAGES: usize = 10;
+
+impl Stripe {
+    /// Sends `request` (built by the caller) once and decodes Stripe's JSON answer or error.
+    async fn send_json(
+        &self,
+        request: reqwest::Request,
+    ) -> Result<(Value, Option<String>), ProviderError> {
+        let answer = http::execute_guarded(
+            &self.client,
+            request,
+            "Stripe",
+            "request-id",
+            self.request_sink.as_ref(),
+            self.guard.as_ref(),
+        )
+        .await?;
+        if (200..300).contains(&answer.status) {
+            return serde_json::from_slice(&answer.body)
+                .map(|v| (v, answer.request_id.clone()))
+                .map_err(|e| {
+                    let mut err = ProviderError::new(
+                        ProviderErrorKind::BadResponse,
+                        format!("Stripe sent an unreadable answer (truncated or not JSON: {e})."),
+                    );
+                    err.http_status = Some(answer.status);
+                    err.request_id = answer.request_id.clone();
+                    err
+                });
+        }
+        let mut err = error_from_body(answer.status, &answer.body);
+        if answer.status == 403 {
+            err.message = "The Stripe key lacks a permission Switchboard needs to refund (Refunds: write). Give the restricted key that permission in the Stripe Dashboard, then retry.".to_string();
+        }
+        err.request_id = answer.request_id;
+        err.retry_after_secs = answer.retry_after_secs;
+        Err(err)
+    }
+
+    /// A refund object (its `charge` expanded) as records: the refund with `charge` back to an
+    /// id, as lists return it, and the charge as it is after the refund.
+    fn issued(
+        mut object: Value,
+        request_id: Option<String>,
+    ) -> Result<crate::IssuedRefund, ProviderError> {
+        let mut warnings = Vec::new();
+        let payment = match object.get("charge") {
+            Some(charge @ Value::Object(_)) => {
+                Some(parse_charge(charge, &mut warnings).map_err(|e| bad_object("charge", &e))?)
+            }
+            _ => None,
+        };
+        if let Some(id) = expandable_id(&object, "charge") {
+            object["charge"] = Value::String(id);
+        }
+        let refund = parse_refund(&object, &mut warnings).map_err(|e| bad_object("refund", &e))?;
+        Ok(crate::IssuedRefund {
+            refund,
+            payment,
+            request_id,
+        })
+    }
+}
+
+fn bad_object(what: &str, reason: &str) -> ProviderError {
+    ProviderError::new(
+        ProviderErrorKind::BadResponse,
+        format!("Stripe sent a {what} Switchboard cannot read ({reason})."),
+    )
+}
+
+/// Our minor units in Stripe's (`stripe_exponent` decimals; ISK is sent in hundredths).
+pub fn to_stripe_amount(
+    amount_minor: i64,
+    currency: &str,
+    exponent: u8,
+) -> Result<i64, ProviderError> {
+    let bad = |why: &str| {
+        ProviderError::new(
+            ProviderErrorKind::InvalidRequest,
+            format!("Cannot send {amount_minor} (10^-{exponent}) {currency} to Stripe: {why}."),
+        )
+    };
+    let currency = Currency::parse(currency).map_err(|e| bad(&e.to_string()))?;
+    let to = stripe_exponent(currency);
+    let shift = to
+        .checked_sub(exponent)
+        .ok_or_else(|| bad("more decimals than Stripe uses"))?;
+    10i64
+        .checked_pow(u32::from(shift))
+        .and_then(|f| amount_minor.checked_mul(f))
+        .ok_or_else(|| bad("too large"))
+}
+
+#[async_trait]
+impl crate::IssueRefunds for Stripe {
+    async fn create_refund(
+        &self,
+        r: &crate::RefundRequest,
+    ) -> Result<crate::IssuedRefund, ProviderError> {
+        let amount = to_stripe_amount(r.amount_minor, &r.currency, r.currency_exponent)?;
+        let mut form: Vec<(String, String)> = vec![
+            ("charge".into(), r.payment_external_id.clone()),
+            ("amount".into(), amount.to_string()),
+            (
+                format!("metadata[{}]", crate::OUTBOX_METADATA_KEY),
+                r.outbox_id.clone(),
+            ),
+            ("expand[]".into(), "charge".into()),
+        ];
+        if let Some(reason) = &r.reason {
+            form.push(("reason".into(), reason.clone()));
+        }
+        let request = self
+            .client
+            .post(format!("{}/v1/refunds", self.api_base))
+            .bearer_auth(self.api_key.expose())
+            .header("Stripe-Version", API_VERSION)
+            .header("Idempotency-Key", &r.idempotency_key)
+            .form(&form)
+            .build()
+            .map_err(|e| transport_error("Stripe", e))?;
+        let (body, request_id) = self.send_json(request).await?;
+        Self::issued(body, request_id)
+    }
+
+    async fn find_refund(
+        &self,
+        payment_external_id: &str,
+        outbox_id: &str,
+    ) -> Result<Option<crate::IssuedRefund>, ProviderError> {
+        let mut after: Option<String> = None;
+        for _ in 0..LOOKUP_PAGES {
+            let mut query = vec![
+                ("charge", payment_external_id.to_string()),
+                ("limit", PAGE_LIMIT.to_string()),
+                ("expand[]", "data.charge".to_string()),
+            ];
+            if let Some(a) = &after {
+                query.push(("starting_after", a.clone()));
+            }
+            let request = self
+                .client
+                .get(format!("{}/v1/refunds", self.api_base))
+                .bearer_auth(self.api_key.expose())
+                .header("Stripe-Version", API_VERSION)
+                .query(&query)
+                .build()
+                .map_err(|e| transport_error("Stripe", e))?;
+            let (body, request_id) = self.send_json(request).await?;
+            let data = body
+                .get("data")
+                .and_then(Value::as_array)
+                .ok_or_else(|| bad_shape("no `data` array"))?;
+            let found = data.iter().find(|o| {
+                o.get("metadata")
+                    .and_then(|m| m.get(crate::OUTBOX_METADATA_KEY))
+                    .and_then(Value::as_str)
+                    == Some(outbox_id)
+            });
+            if let Some(object) = found {
+                return Self::issued(object.clone(), request_id).map(Some);
+            }
+            let has_more = body.get("has_more").and_then(Value::as_bool) == Some(true);
+            after = data
+                .last()
+                .and_then(|o| o.get("id"))
+                .and_then(Value::as_str)
+                .map(str::to_string);
+            if !has_more || after.is_none() {
+                return Ok(None);
+            }
+        }
+        Err(ProviderError::new(
+            ProviderErrorKind::BadResponse,
+            format!(
+                "Charge {payment_external_id} has more than {} refunds; Switchboard could not check whether this refund was already made.",
+                LOOKUP_PAGES * PAGE_LIMIT as usize
+            ),
+        ))
+    }
 }
 
 #[cfg(test)]
@@ -515,7 +865,7 @@ mod tests {
         let mut bad = charge(100, "usd", "succeeded");
         bad.as_object_mut().unwrap().remove("amount");
         let body = json!({"object": "list", "data": [charge(5, "usd", "succeeded"), bad], "has_more": false, "url": "/v1/charges"});
-        let page = parse_list("charges", &body).unwrap();
+        let page = parse_list("charges", body.to_string().as_bytes()).unwrap();
         assert_eq!(page.records.len(), 1);
         assert_eq!(page.rejected.len(), 1);
         assert_eq!(page.rejected[0].external_id.as_deref(), Some("ch_1"));
@@ -524,9 +874,35 @@ mod tests {
     }
 
     #[test]
+    fn raw_json_is_the_providers_own_text_and_a_wrong_type_rejects_only_that_object() {
+        let first = r#"{"id":"ch_a", "amount":100,"currency":"usd","created":1,"status":"succeeded","description":"Caf\u00e9 \"Zur Post\"","extra":{"nested":[1,2]}}"#;
+        let second =
+            r#"{"id":"ch_b","amount":"100","currency":"usd","created":2,"status":"succeeded"}"#;
+        let body = format!(
+            r#"{{"object":"list","has_more":false,"url":"/v1/charges","data":[{first},{second}]}}"#
+        );
+        let page = parse_list("charges", body.as_bytes()).unwrap();
+        let Some(Record::Payment(p)) = page.records.first() else {
+            panic!("{page:?}")
+        };
+        assert_eq!(p.raw_json, first);
+        assert_eq!(p.description.as_deref(), Some("Café \"Zur Post\""));
+        assert_eq!(page.rejected.len(), 1);
+        assert_eq!(page.rejected[0].external_id.as_deref(), Some("ch_b"));
+        assert!(page.rejected[0].reason.contains("invalid type"), "{page:?}");
+        // Paging still moves past the rejected object.
+        assert_eq!(
+            (page.last_id.as_deref(), page.max_created),
+            (Some("ch_b"), Some(2))
+        );
+    }
+
+    #[test]
     fn bad_envelope_fails_the_page() {
-        assert!(parse_list("charges", &json!({"data": "nope"})).is_err());
-        assert!(parse_list("charges", &json!({"data": [], "has_more": true})).is_err());
+        let parse = |v: Value| parse_list("charges", v.to_string().as_bytes());
+        assert!(parse(json!({"data": "nope"})).is_err());
+        assert!(parse(json!({"data": [], "has_more": true})).is_err());
+        assert!(parse_list("charges", b"{\"data\": [").is_err());
     }
 
     #[test]

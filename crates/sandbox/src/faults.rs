@@ -4,7 +4,10 @@
 //! A [`FaultSpec`] (`rate_limit=0.05,server_error=0.05,reset=0.02,slow=0.01,malformed=0.02`)
 //! gives each [`FaultKind`] a probability per request. One number is drawn from the fault PRNG
 //! (seeded by [`FaultConfig::fault_seed`], independent of the data seed) for every authenticated
-//! list/retrieve request, in arrival order, and picks at most one fault. The same fault seed and
+//! list/retrieve request and every authenticated POST, in arrival order, and picks at most one
+//! fault. On a POST, `reset`, `slow` and `malformed` apply the write first (a `reset` after a
+//! write is the uncertain outcome clients must reconcile); `rate_limit` and `server_error` apply
+//! nothing. The same fault seed and
 //! the same request sequence therefore give the same faults. Requests rejected for their key,
 //! and unknown URLs, draw nothing.
 //!

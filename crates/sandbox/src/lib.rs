@@ -32,7 +32,25 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 pub use faults::{FaultConfig, FaultCounts, FaultKind, FaultSpec, FaultSpecError};
-pub use stripe::{Corruption, Counters, Fault, ObjectCounts, StripeControl};
+pub use stripe::{
+    CREATE_REFUND_ROUTE, Corruption, Counters, Fault, ObjectCounts, PostFault, StripeControl,
+};
+
+/// The request budget the fakes announce (per second; no per-minute, daily or concurrency
+/// limit). Generous on purpose: clients apply it to sandbox connections instead of the real
+/// providers' budgets (Stripe test mode allows 25/s), so benchmarks measure the engine, not
+/// the limiter. The fakes themselves never refuse a request for rate (faults aside).
+pub const RATE_LIMITS_PER_SECOND: u32 = 10_000;
+
+/// `rate_limits` of the ready line, in the shape of the catalogue's `RateLimits`.
+fn rate_limits() -> Value {
+    json!({
+        "per_second": RATE_LIMITS_PER_SECOND,
+        "per_minute": null,
+        "per_day": null,
+        "concurrent": null,
+    })
+}
 
 /// What to serve.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -116,11 +134,15 @@ impl Sandbox {
         self.addr
     }
 
-    /// The readiness announcement: every provider's API base and credentials (and, when
-    /// random faults are on, their spec as `faults`).
+    /// The readiness announcement: every provider's API base, credentials and request budget
+    /// (`rate_limits`, see [`RATE_LIMITS_PER_SECOND`]), and, when random faults are on, their
+    /// spec as `faults`.
     pub fn ready_line(&self) -> Value {
-        let mut stripe =
-            json!({"api_base": self.stripe_api_base(), "api_key": self.stripe_api_key()});
+        let mut stripe = json!({
+            "api_base": self.stripe_api_base(),
+            "api_key": self.stripe_api_key(),
+            "rate_limits": rate_limits(),
+        });
         if !self.faults.is_none() {
             stripe["faults"] = json!(self.faults.to_string());
         }

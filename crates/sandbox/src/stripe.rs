@@ -5,6 +5,7 @@
 //! spec (`shared/specs/stripe.json`) by `tests/stripe_spec.rs`:
 //! - `GET /v1/charges[/{id}]`, `GET /v1/refunds[/{id}]`, `GET /v1/balance_transactions[/{id}]`;
 //!   every object carries every field the spec lists as required, with the spec's types.
+//! - `POST /v1/refunds` with `Idempotency-Key` semantics (`stripe_refunds.rs`).
 //! - Auth as Stripe does it: `Authorization: Bearer <key>` or HTTP Basic with the key as user.
 //!   A missing or wrong key gets Stripe's 401 body (the key masked as Stripe masks it).
 //! - Lists: newest first (`created` descending, ties by id descending), `limit` 1..=100 (default
@@ -47,6 +48,10 @@ use serde_json::{Map, Value, json};
 
 use crate::faults::{FaultConfig, FaultCounts, FaultKind, RandomFaults, ResetBody};
 use crate::seed::{self, PRODUCTS, Person, SeedRng};
+
+#[path = "stripe_refunds.rs"]
+mod refunds;
+pub use refunds::{CREATE_REFUND_ROUTE, PostFault};
 
 /// The API version whose shapes this fake serves (the version of `shared/specs/stripe.json`).
 pub const API_VERSION: &str = "2023-08-16";
@@ -308,6 +313,8 @@ pub(crate) struct Refund {
     reason: Option<&'static str>,
     status: &'static str,
     pub(crate) balance_transaction: Option<String>,
+    /// Set by `POST /v1/refunds` (seeded refunds have none).
+    metadata: BTreeMap<String, String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -788,6 +795,7 @@ impl StripeData {
                 "succeeded"
             },
             balance_transaction: Some(bt.id.clone()),
+            metadata: BTreeMap::new(),
         };
         let bt = BalanceTx {
             source: refund.id.clone(),
@@ -1056,7 +1064,7 @@ impl StripeData {
             "charge": charge,
             "created": r.created,
             "currency": r.currency,
-            "metadata": {},
+            "metadata": r.metadata,
             "payment_intent": r.payment_intent,
             "reason": r.reason,
             "receipt_number": null,
@@ -1064,6 +1072,21 @@ impl StripeData {
             "status": r.status,
             "transfer_reversal": null,
         })
+    }
+
+    /// Every object's list-item JSON (no `expand`), by id, for [`StripeState::item_json`].
+    fn item_json(&self) -> HashMap<String, Box<str>> {
+        let charges = self.charges.rows.iter().map(Item::Charge);
+        let refunds = self.refunds.rows.iter().map(Item::Refund);
+        let bts = self.bts.rows.iter().map(Item::BalanceTx);
+        charges
+            .chain(refunds)
+            .chain(bts)
+            .map(|item| {
+                let json = item.json(self, &[]).to_string().into_boxed_str();
+                (item.id().to_string(), json)
+            })
+            .collect()
     }
 
     pub(crate) fn bt_json(&self, b: &BalanceTx) -> Value {
@@ -1122,6 +1145,38 @@ struct StripeState {
     random: RandomFaults,
     by_path: BTreeMap<&'static str, usize>,
     by_status: BTreeMap<u16, usize>,
+    /// Each object's list-item JSON (no `expand`), by id: building every object's JSON again
+    /// for each page made the fake, not the client, the bottleneck of the import benchmark.
+    /// Filled at seeding; emptied by anything that may change the data (see
+    /// [`StripeControl::respond`] and the test hooks), so it can never serve a stale object.
+    item_json: HashMap<String, Box<str>>,
+    /// Idempotent answers, faults and counts of writes (`stripe_refunds.rs`).
+    posts: refunds::PostState,
+}
+
+/// One object of a list page.
+enum Item<'a> {
+    Charge(&'a Charge),
+    Refund(&'a Refund),
+    BalanceTx(&'a BalanceTx),
+}
+
+impl Item<'_> {
+    fn id(&self) -> &str {
+        match self {
+            Item::Charge(c) => &c.id,
+            Item::Refund(r) => &r.id,
+            Item::BalanceTx(b) => &b.id,
+        }
+    }
+
+    fn json(&self, data: &StripeData, expand: &[&str]) -> Value {
+        match self {
+            Item::Charge(c) => data.charge_json(c, expand),
+            Item::Refund(r) => data.refund_json(r, expand),
+            Item::BalanceTx(b) => data.bt_json(b),
+        }
+    }
 }
 
 /// The Stripe fake's shared state: test hooks plus the router. Cheap to clone; thread-safe.
@@ -1137,6 +1192,7 @@ impl StripeControl {
         let mut key_rng = SeedRng::derive(seed, "stripe.api_key");
         let api_key = format!("sk_test_51{}", key_rng.base62(97));
         let data = StripeData::generate(seed, charges);
+        let item_json = data.item_json();
         StripeControl {
             inner: Arc::new(Mutex::new(StripeState {
                 data,
@@ -1147,6 +1203,8 @@ impl StripeControl {
                 random: RandomFaults::new(FaultConfig::default()),
                 by_path: BTreeMap::new(),
                 by_status: BTreeMap::new(),
+                item_json,
+                posts: Default::default(),
             })),
             api_key: api_key.into(),
         }
@@ -1183,7 +1241,9 @@ impl StripeControl {
     /// Create a succeeded charge with a `created` in the past: a late-arriving object that a
     /// cursor walk which has already passed that time will not see. Returns its id.
     pub fn add_charge_at(&self, created_unix: i64, amount: i64, currency: &str) -> String {
-        self.state().data.add_charge(created_unix, amount, currency)
+        let mut state = self.state();
+        state.item_json.clear();
+        state.data.add_charge(created_unix, amount, currency)
     }
 
     /// Answer the next `n` list/retrieve requests (after authentication) with `fault`.
@@ -1234,8 +1294,13 @@ async fn handle(
     method: Method,
     uri: Uri,
     headers: HeaderMap,
+    body: Bytes,
 ) -> Response {
-    let (response, delay) = ctl.respond(&method, uri.path(), uri.query().unwrap_or(""), &headers);
+    let (response, delay) = if method == Method::POST {
+        ctl.respond_post(uri.path(), &headers, &body)
+    } else {
+        ctl.respond(&method, uri.path(), uri.query().unwrap_or(""), &headers)
+    };
     if let Some(delay) = delay {
         tokio::time::sleep(delay).await;
     }
@@ -1554,6 +1619,10 @@ impl StripeControl {
     ) -> (Response, Option<Duration>) {
         let mut state = self.state();
         let (response, route, random) = self.answer(&mut state, method, path, query, headers);
+        if method != Method::GET {
+            // Whatever a write changed, no cached item may outlive it.
+            state.item_json.clear();
+        }
         if let Some(route) = route {
             *state.by_path.entry(route).or_default() += 1;
             let status = match random {
@@ -1687,13 +1756,17 @@ impl StripeControl {
 
         let result = match endpoint {
             Endpoint::List(kind) => self.list(state, kind, query),
-            Endpoint::Retrieve(kind, id) => self.retrieve(state, kind, id, query),
+            Endpoint::Retrieve(kind, id) => self
+                .retrieve(state, kind, id, query)
+                .map(|body| serde_json::to_vec(&body).expect("JSON values serialize")),
         };
-        let (status, body) = match result {
-            Ok(body) => (StatusCode::OK, body),
-            Err(e) => (e.status, json!({ "error": e.body })),
+        let (status, mut bytes) = match result {
+            Ok(bytes) => (StatusCode::OK, bytes),
+            Err(e) => (
+                e.status,
+                serde_json::to_vec(&json!({ "error": e.body })).expect("JSON values serialize"),
+            ),
         };
-        let mut bytes = serde_json::to_vec(&body).expect("JSON values serialize");
         let response = match random {
             Some(FaultKind::Reset) => {
                 // The whole length is announced, half is sent, then the connection drops.
@@ -1726,10 +1799,17 @@ impl StripeControl {
         (response, route, random)
     }
 
-    fn list(&self, state: &mut StripeState, kind: Kind, query: &str) -> Result<Value, ApiError> {
+    /// A list page, serialised. Items without `expand` come from [`StripeState::item_json`].
+    fn list(&self, state: &mut StripeState, kind: Kind, query: &str) -> Result<Vec<u8>, ApiError> {
         let (q, expand) = parse_params(kind, true, query)?;
         let expand: Vec<&str> = expand.iter().map(String::as_str).collect();
-        let data = &state.data;
+        let StripeState {
+            data,
+            item_json,
+            corruptions,
+            ..
+        } = state;
+        let data = &*data;
         let filter = |name: &str| {
             q.filters
                 .iter()
@@ -1745,7 +1825,7 @@ impl StripeControl {
             };
             missing(kind, id.as_deref().unwrap_or(""), param)
         };
-        let (items, has_more): (Vec<Value>, bool) = match kind {
+        let (items, has_more): (Vec<Item<'_>>, bool) = match kind {
             Kind::Charge => {
                 // An unknown customer matches nothing (u32::MAX is never an index).
                 let customer = filter("customer")
@@ -1761,10 +1841,7 @@ impl StripeControl {
                     })
                     .map_err(missing_cursor)?;
                 (
-                    page.items
-                        .iter()
-                        .map(|c| data.charge_json(c, &expand))
-                        .collect(),
+                    page.items.into_iter().map(Item::Charge).collect(),
                     page.has_more,
                 )
             }
@@ -1779,10 +1856,7 @@ impl StripeControl {
                     })
                     .map_err(missing_cursor)?;
                 (
-                    page.items
-                        .iter()
-                        .map(|r| data.refund_json(r, &expand))
-                        .collect(),
+                    page.items.into_iter().map(Item::Refund).collect(),
                     page.has_more,
                 )
             }
@@ -1801,21 +1875,52 @@ impl StripeControl {
                     })
                     .map_err(missing_cursor)?;
                 (
-                    page.items.iter().map(|b| data.bt_json(b)).collect(),
+                    page.items.into_iter().map(Item::BalanceTx).collect(),
                     page.has_more,
                 )
             }
         };
-        let mut items = items;
-        for (item, corruption) in items.iter_mut().zip(std::mem::take(&mut state.corruptions)) {
-            match corruption {
-                Corruption::UnknownStatus => item["status"] = json!("teleported"),
-                Corruption::MissingAmount => {
-                    item.as_object_mut().map(|o| o.remove("amount"));
+        // The envelope as serde_json writes it (whatever its key order), with the items
+        // spliced into its empty `data` array.
+        let envelope = serde_json::to_string(
+            &json!({"object": "list", "data": [], "has_more": has_more, "url": kind.url()}),
+        )
+        .expect("JSON values serialize");
+        let (head, rest) = envelope
+            .split_once("\"data\":[]")
+            .expect("the envelope has an empty data array");
+        let mut out = Vec::with_capacity(head.len() + rest.len() + items.len() * 2048);
+        out.extend_from_slice(head.as_bytes());
+        out.extend_from_slice(b"\"data\":[");
+        let mut corruptions = std::mem::take(corruptions).into_iter();
+        for (i, item) in items.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            match corruptions.next() {
+                Some(corruption) => {
+                    let mut value = item.json(data, &expand);
+                    match corruption {
+                        Corruption::UnknownStatus => value["status"] = json!("teleported"),
+                        Corruption::MissingAmount => {
+                            value.as_object_mut().map(|o| o.remove("amount"));
+                        }
+                    }
+                    serde_json::to_writer(&mut out, &value).expect("JSON values serialize");
                 }
+                None if expand.is_empty() => {
+                    let cached = item_json
+                        .entry(item.id().to_string())
+                        .or_insert_with(|| item.json(data, &[]).to_string().into_boxed_str());
+                    out.extend_from_slice(cached.as_bytes());
+                }
+                None => serde_json::to_writer(&mut out, &item.json(data, &expand))
+                    .expect("JSON values serialize"),
             }
         }
-        Ok(json!({"object": "list", "data": items, "has_more": has_more, "url": kind.url()}))
+        out.push(b']');
+        out.extend_from_slice(rest.as_bytes());
+        Ok(out)
     }
 
     fn retrieve(

@@ -394,7 +394,7 @@ async fn ready_line_echoes_the_spec_only_when_faults_are_on() {
     let stripe = line["providers"]["stripe"].as_object().unwrap();
     assert_eq!(
         stripe.keys().collect::<Vec<_>>(),
-        ["api_base", "api_key"],
+        ["api_base", "api_key", "rate_limits"],
         "{line}"
     );
 }

@@ -8,6 +8,7 @@
 //!
 //! Secret values live in [`SecretString`], which redacts itself in `Debug` and `Display`.
 
+pub mod export;
 mod keyring;
 mod master_key;
 
@@ -35,4 +36,10 @@ pub enum SecretsError {
     Corrupt,
     #[error("The OS keyring failed: {0}")]
     Keyring(#[source] KeyringError),
+    #[error("Choose a passphrase of at least {0} characters.")]
+    WeakPassphrase(usize),
+    #[error("The passphrase does not open this master key file.")]
+    WrongPassphrase,
+    #[error("That file cannot be used as a master key file: {0}.")]
+    BadKeyFile(String),
 }

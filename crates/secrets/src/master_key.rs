@@ -19,6 +19,8 @@ pub enum KeySource {
     Keyring,
     /// Generated now and saved to the keyring.
     Created,
+    /// Read from an exported key file (see `export`).
+    File,
 }
 
 /// The workspace's 256-bit master key. Zeroed on drop; never printed.
@@ -59,6 +61,26 @@ impl MasterKey {
 
     pub fn source(&self) -> KeySource {
         self.source
+    }
+
+    pub(crate) fn bytes(&self) -> &[u8; 32] {
+        &self.key
+    }
+
+    /// Whether two keys are the same key (compared without an early exit).
+    pub fn same_key(&self, other: &MasterKey) -> bool {
+        self.key
+            .iter()
+            .zip(other.key.iter())
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0
+    }
+
+    /// Saves this key in the OS keyring as the master key of `workspace_uuid` (restoring a
+    /// backup on a new machine), replacing any entry there.
+    pub fn save_to_keyring(&self, workspace_uuid: &str) -> Result<(), SecretsError> {
+        let encoded = SecretString::new(B64.encode(self.key.as_ref()));
+        keyring::set(workspace_uuid, &encoded).map_err(SecretsError::Keyring)
     }
 
     /// The key from `SWITCHBOARD_MASTER_KEY`, if set.

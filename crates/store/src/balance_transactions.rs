@@ -12,17 +12,12 @@ pub fn upsert(
     connection_id: &str,
     b: &BalanceTransactionRecord,
 ) -> Result<UpsertOutcome> {
+    let id = crate::new_id();
+    let fee_lines =
+        serde_json::to_string(&b.fee_lines).map_err(|e| StoreError::Invalid(e.to_string()))?;
     crate::upsert_object(
         conn,
-        "balance_transactions",
-        connection_id,
-        &b.external_id,
-        &b.raw_json,
-        || {
-            let fee_lines = serde_json::to_string(&b.fee_lines)
-                .map_err(|e| StoreError::Invalid(e.to_string()))?;
-            conn.prepare_cached(
-            "INSERT INTO balance_transactions (id, connection_id, external_id, source_external_id,
+        "INSERT INTO balance_transactions (id, connection_id, external_id, source_external_id,
                type, amount_minor, fee_minor, net_minor, currency, currency_exponent, status,
                available_on, payout_external_id, fee_lines_json, created, raw_json, updated_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)
@@ -34,10 +29,12 @@ pub fn upsert(
                available_on = excluded.available_on,
                payout_external_id = excluded.payout_external_id,
                fee_lines_json = excluded.fee_lines_json, created = excluded.created,
-               raw_json = excluded.raw_json, updated_at = excluded.updated_at",
-        )?
-        .execute(params![
-            crate::new_id(),
+               raw_json = excluded.raw_json, updated_at = excluded.updated_at
+             WHERE balance_transactions.raw_json IS NOT excluded.raw_json
+             RETURNING id",
+        &id,
+        params![
+            id,
             connection_id,
             b.external_id,
             b.source_external_id,
@@ -54,9 +51,7 @@ pub fn upsert(
             b.created,
             b.raw_json,
             switchboard_core::now_rfc3339()
-        ])?;
-            Ok(())
-        },
+        ],
     )
 }
 

@@ -25,12 +25,16 @@ fn status_from_str(s: &str) -> ConnectionStatus {
 
 const SELECT: &str = "SELECT c.id, c.provider, c.name, c.status, c.account_id, c.api_base,
         c.created_at, c.last_sync_at, c.last_error,
-        (SELECT COUNT(*) FROM payments p WHERE p.connection_id = c.id)
+        (SELECT COUNT(*) FROM payments p WHERE p.connection_id = c.id), c.sync_interval_minutes
     FROM connections c";
 
 fn view(r: &Row<'_>) -> rusqlite::Result<ConnectionView> {
     let provider: String = r.get(1)?;
     let status: String = r.get(3)?;
+    let last_sync_at: Option<String> = r.get(7)?;
+    let sync_interval_minutes: Option<u32> = r.get(10)?;
+    let created_at: String = r.get(6)?;
+    let next_sync_at = next_sync_at(last_sync_at.as_deref(), &created_at, sync_interval_minutes);
     Ok(ConnectionView {
         id: r.get(0)?,
         provider_name: catalogue::provider(&provider)
@@ -40,11 +44,32 @@ fn view(r: &Row<'_>) -> rusqlite::Result<ConnectionView> {
         status: status_from_str(&status),
         account_id: r.get(4)?,
         api_base: r.get(5)?,
-        created_at: r.get(6)?,
-        last_sync_at: r.get(7)?,
+        created_at,
+        next_sync_at,
+        last_sync_at,
         last_error: r.get(8)?,
         payment_count: r.get(9)?,
+        sync_interval_minutes,
     })
+}
+
+/// When the scheduler next syncs a connection: `interval` after its last sync, or its creation
+/// time if it never synced (due at once); `None` when it syncs only on request.
+pub fn next_sync_at(
+    last_sync_at: Option<&str>,
+    created_at: &str,
+    interval_minutes: Option<u32>,
+) -> Option<String> {
+    let interval = chrono::Duration::minutes(i64::from(interval_minutes?));
+    let parse = |t: &str| chrono::DateTime::parse_from_rfc3339(t).ok();
+    let next = match last_sync_at.and_then(parse) {
+        Some(last) => last + interval,
+        None => parse(created_at)?,
+    };
+    Some(
+        next.with_timezone(&chrono::Utc)
+            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+    )
 }
 
 pub fn insert(conn: &Connection, c: &NewConnection<'_>) -> Result<()> {
@@ -94,6 +119,18 @@ pub fn set_api_base(conn: &Connection, id: &str, api_base: &str) -> Result<()> {
         "UPDATE connections SET api_base = ?2 WHERE id = ?1",
         params![id, api_base],
     )?;
+    Ok(())
+}
+
+/// Sets how often the scheduler syncs a connection (`None`: only when asked).
+pub fn set_sync_interval(conn: &Connection, id: &str, minutes: Option<u32>) -> Result<()> {
+    let changed = conn.execute(
+        "UPDATE connections SET sync_interval_minutes = ?2 WHERE id = ?1",
+        params![id, minutes],
+    )?;
+    if changed == 0 {
+        return Err(StoreError::NotFound(format!("connection `{id}`")));
+    }
     Ok(())
 }
 

@@ -8,6 +8,10 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0001_initial.sql"),
     include_str!("migrations/0002_sync_leases.sql"),
     include_str!("migrations/0003_request_log.sql"),
+    include_str!("migrations/0004_outbox.sql"),
+    include_str!("migrations/0005_rate_budget.sql"),
+    include_str!("migrations/0006_settings.sql"),
+    include_str!("migrations/0007_sync_schedule.sql"),
 ];
 
 pub(crate) const LATEST: i64 = MIGRATIONS.len() as i64;

@@ -10,15 +10,10 @@ use switchboard_core::views::{PaymentPage, PaymentView};
 
 /// Inserts or updates by (connection, external id); an identical object is left untouched.
 pub fn upsert(conn: &Connection, connection_id: &str, p: &PaymentRecord) -> Result<UpsertOutcome> {
+    let id = crate::new_id();
     crate::upsert_object(
         conn,
-        "payments",
-        connection_id,
-        &p.external_id,
-        &p.raw_json,
-        || {
-            conn.prepare_cached(
-            "INSERT INTO payments (id, connection_id, external_id, amount_minor, refunded_minor,
+        "INSERT INTO payments (id, connection_id, external_id, amount_minor, refunded_minor,
                currency, currency_exponent, status, customer, description,
                balance_transaction_external_id, created, raw_json, updated_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
@@ -29,10 +24,12 @@ pub fn upsert(conn: &Connection, connection_id: &str, p: &PaymentRecord) -> Resu
                description = excluded.description,
                balance_transaction_external_id = excluded.balance_transaction_external_id,
                created = excluded.created, raw_json = excluded.raw_json,
-               updated_at = excluded.updated_at",
-        )?
-        .execute(params![
-            crate::new_id(),
+               updated_at = excluded.updated_at
+             WHERE payments.raw_json IS NOT excluded.raw_json
+             RETURNING id",
+        &id,
+        params![
+            id,
             connection_id,
             p.external_id,
             p.amount_minor,
@@ -46,9 +43,7 @@ pub fn upsert(conn: &Connection, connection_id: &str, p: &PaymentRecord) -> Resu
             p.created,
             p.raw_json,
             switchboard_core::now_rfc3339()
-        ])?;
-            Ok(())
-        },
+        ],
     )
 }
 

@@ -7,15 +7,10 @@ use switchboard_core::unix_to_rfc3339;
 use switchboard_core::views::RefundView;
 
 pub fn upsert(conn: &Connection, connection_id: &str, r: &RefundRecord) -> Result<UpsertOutcome> {
+    let id = crate::new_id();
     crate::upsert_object(
         conn,
-        "refunds",
-        connection_id,
-        &r.external_id,
-        &r.raw_json,
-        || {
-            conn.prepare_cached(
-            "INSERT INTO refunds (id, connection_id, external_id, payment_external_id, amount_minor,
+        "INSERT INTO refunds (id, connection_id, external_id, payment_external_id, amount_minor,
                currency, currency_exponent, status, reason, balance_transaction_external_id, created,
                raw_json, updated_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
@@ -26,10 +21,12 @@ pub fn upsert(conn: &Connection, connection_id: &str, r: &RefundRecord) -> Resul
                reason = excluded.reason,
                balance_transaction_external_id = excluded.balance_transaction_external_id,
                created = excluded.created, raw_json = excluded.raw_json,
-               updated_at = excluded.updated_at",
-        )?
-        .execute(params![
-            crate::new_id(),
+               updated_at = excluded.updated_at
+             WHERE refunds.raw_json IS NOT excluded.raw_json
+             RETURNING id",
+        &id,
+        params![
+            id,
             connection_id,
             r.external_id,
             r.payment_external_id,
@@ -42,9 +39,7 @@ pub fn upsert(conn: &Connection, connection_id: &str, r: &RefundRecord) -> Resul
             r.created,
             r.raw_json,
             switchboard_core::now_rfc3339()
-        ])?;
-            Ok(())
-        },
+        ],
     )
 }
 

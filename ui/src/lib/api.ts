@@ -1,9 +1,13 @@
 // The only module that talks to the Rust side. Every command of the contract has one typed
 // wrapper here; components import these, and tests mock IPC underneath them.
 import { Channel, invoke } from "@tauri-apps/api/core";
+import { listen, type UnlistenFn } from "@tauri-apps/api/event";
+import type { NetworkStatusView } from "./bindings/NetworkStatusView";
 import type { CommandError } from "./bindings/CommandError";
+import type { ConnectionTestView } from "./bindings/ConnectionTestView";
 import type { ConnectionView } from "./bindings/ConnectionView";
 import type { ErrorCode } from "./bindings/ErrorCode";
+import type { HealthView } from "./bindings/HealthView";
 import type { NewStripeConnection } from "./bindings/NewStripeConnection";
 import type { PaymentDetail } from "./bindings/PaymentDetail";
 import type { PaymentPage } from "./bindings/PaymentPage";
@@ -12,6 +16,11 @@ import type { RequestLogView } from "./bindings/RequestLogView";
 import type { SyncProgress } from "./bindings/SyncProgress";
 import type { SyncRunView } from "./bindings/SyncRunView";
 import type { WorkspaceInfo } from "./bindings/WorkspaceInfo";
+import type { BackupSettingsView } from "./bindings/BackupSettingsView";
+import type { BackupVerification } from "./bindings/BackupVerification";
+import type { BackupView } from "./bindings/BackupView";
+import type { KeyExportView } from "./bindings/KeyExportView";
+import type { RestoreView } from "./bindings/RestoreView";
 
 /** A rejected command, always in the contract's shape (`code`, `message`, `retryable`). */
 export class ApiError extends Error implements CommandError {
@@ -123,4 +132,122 @@ export function listSyncRuns(limit: number): Promise<SyncRunView[]> {
 /** The request log, newest first: one connection's (id or name) or, when null, every one's. */
 export function listRequests(connectionId: string | null, limit?: number): Promise<RequestLogView[]> {
   return call("list_requests", limit === undefined ? { connectionId } : { connectionId, limit });
+}
+
+/** Every connection's health: last success and error, circuit breaker, budget left, attention. */
+export function getHealth(): Promise<HealthView> {
+  return call("get_health");
+}
+
+/** One cheap authenticated call through the connection's rate budget and circuit breaker. */
+export function testConnection(connectionId: string): Promise<ConnectionTestView> {
+  return call("test_connection", { connectionId });
+}
+
+// Backups (Settings → Backups).
+
+export function getBackupSettings(): Promise<BackupSettingsView> {
+  return call("get_backup_settings");
+}
+
+/** Chooses the backup folder (a full path); null or "" goes back to the default. */
+export function setBackupFolder(
+  folder: string | null,
+): Promise<BackupSettingsView> {
+  return call("set_backup_folder", { folder });
+}
+
+export function listBackups(): Promise<BackupView[]> {
+  return call("list_backups");
+}
+
+/** Backs up now: a verified snapshot, then the retention rule thins out older backups. */
+export function createBackup(): Promise<BackupView> {
+  return call("create_backup");
+}
+
+/** Verifies one backup, or the newest when `id` is null. */
+export function verifyBackup(id: string | null): Promise<BackupVerification> {
+  return call("verify_backup", { id });
+}
+
+/**
+ * Restores a backup; the current database is kept as a backup first, and the workspace reopens.
+ * `keyFile`/`passphrase` only for a backup whose master key this computer lacks. The caller must
+ * drop its copy of the passphrase as soon as this is called.
+ */
+export function restoreBackup(
+  id: string,
+  keyFile: string | null = null,
+  passphrase: string | null = null,
+): Promise<RestoreView> {
+  return call("restore_backup", { id, keyFile, passphrase });
+}
+
+/** Writes the master key sealed with `passphrase` to `to` (a new file, or a folder). */
+export function exportMasterKey(
+  to: string,
+  passphrase: string,
+): Promise<KeyExportView> {
+  return call("export_master_key", { to, passphrase });
+}
+
+// The outbox: refunds (and later everything sent to providers), dead letters.
+
+/** What a payment can still be refunded (from stored data and refunds not yet sent). */
+export function refundQuote(payment: string): Promise<import("./bindings/RefundQuoteView").RefundQuoteView> {
+  return call("refund_quote", { payment });
+}
+
+/** Queues a refund in the outbox and sends it; the item as it is then (it may still be queued). */
+export function refundPayment(
+  input: import("./bindings/NewRefund").NewRefund,
+): Promise<import("./bindings/OutboxItemView").OutboxItemView> {
+  return call("refund_payment", { input });
+}
+
+/** Sends every outbox item that is due now. */
+export function processOutbox(): Promise<import("./bindings/OutboxRunView").OutboxRunView> {
+  return call("process_outbox");
+}
+
+export function getOutboxItem(id: string): Promise<import("./bindings/OutboxItemView").OutboxItemView> {
+  return call("get_outbox_item", { id });
+}
+
+/** The outbox, newest first; only dead letters when `deadOnly`. */
+export function listOutbox(
+  deadOnly: boolean,
+  limit?: number,
+): Promise<import("./bindings/OutboxItemView").OutboxItemView[]> {
+  return call("list_outbox", limit === undefined ? { deadOnly } : { deadOnly, limit });
+}
+
+/** Puts a dead letter back in the queue and sends it at once. */
+export function retryDeadLetter(id: string): Promise<import("./bindings/OutboxItemView").OutboxItemView> {
+  return call("retry_dead_letter", { id });
+}
+
+/** Gives up a dead letter (it stays listed as discarded). */
+export function discardDeadLetter(id: string): Promise<import("./bindings/OutboxItemView").OutboxItemView> {
+  return call("discard_dead_letter", { id });
+}
+
+/** How often a connection syncs on its own, in minutes; `null` turns scheduled syncs off. */
+export function setSyncInterval(connectionId: string, minutes: number | null): Promise<ConnectionView> {
+  return call("set_sync_interval", { connectionId, minutes });
+}
+
+export function getNetworkStatus(): Promise<NetworkStatusView> {
+  return call("get_network_status");
+}
+
+/** Runs the background scheduler finished (the shell's `scheduled-sync` event). */
+export function onScheduledSync(handler: (runs: SyncRunView[]) => void): Promise<UnlistenFn> {
+  return listen<SyncRunView[]>("scheduled-sync", (event) => handler(event.payload));
+}
+
+/** The network went away or came back (the shell's `network-status` event). */
+export function onNetworkStatus(handler: (status: NetworkStatusView) => void): Promise<UnlistenFn> {
+  return listen<NetworkStatusView>("network-status", (event) => handler(event.payload));
 }

@@ -62,3 +62,20 @@ export function formatMoney(
     return `${decimal} ${currency}`;
   }
 }
+
+/**
+ * Reads what a person typed ("12.34", "12,34", "1200") as integer minor units with the given
+ * exponent (which comes from the Rust side). `null` when it is not a non-negative amount with at
+ * most `exponent` decimals. Digits only: no floating point.
+ */
+export function decimalToMinor(text: string, exponent: number): number | null {
+  const places = Math.max(0, Math.trunc(exponent));
+  const match = /^(\d+)(?:[.,](\d*))?$/.exec(text.trim());
+  if (!match) return null;
+  const whole = match[1] ?? "";
+  const fraction = match[2] ?? "";
+  if (fraction.length > places) return null;
+  const digits = `${whole}${fraction.padEnd(places, "0")}`.replace(/^0+(?=\d)/, "");
+  const value = Number(digits);
+  return Number.isSafeInteger(value) ? value : null;
+}

@@ -25,6 +25,8 @@ describe("shortcuts", () => {
     expect(resolve(key("s", { timeStamp: 1100 }))).toEqual({ kind: "navigate", screen: "sync" });
     expect(resolve(key("g"))).toBeNull();
     expect(resolve(key("m", { timeStamp: 1100 }))).toEqual({ kind: "navigate", screen: "messages" });
+    expect(resolve(key("g"))).toBeNull();
+    expect(resolve(key("t", { timeStamp: 1100 }))).toEqual({ kind: "navigate", screen: "settings" });
   });
 
   it("forgets the g prefix after a pause", () => {
@@ -33,13 +35,14 @@ describe("shortcuts", () => {
     expect(resolve(key("p", { timeStamp: 5000 }))).toBeNull();
   });
 
-  it("navigates with Alt+1..4, by physical key", () => {
+  it("navigates with Alt+1..5, by physical key", () => {
     const resolve = createShortcuts();
     expect(resolve(key("1", { altKey: true }))).toEqual({ kind: "navigate", screen: "connections" });
     expect(resolve(key("¡", { altKey: true, code: "Digit2" }))).toEqual({
       kind: "navigate",
       screen: "payments",
     });
+    expect(resolve(key("5", { altKey: true }))).toEqual({ kind: "navigate", screen: "settings" });
     expect(resolve(key("9", { altKey: true }))).toBeNull();
   });
 

@@ -1,13 +1,14 @@
-// Global keyboard shortcuts: "g" then a letter, or Alt+1..4, to switch screens; "/" to focus
+// Global keyboard shortcuts: "g" then a letter, or Alt+1..5, to switch screens; "/" to focus
 // the screen's search or filter. Pure logic over KeyboardEvent-like values, so it is testable.
 
-export type Screen = "connections" | "payments" | "sync" | "messages";
+export type Screen = "connections" | "payments" | "sync" | "messages" | "settings";
 
 export const SCREENS: { id: Screen; label: string; key: string }[] = [
   { id: "connections", label: "Connections", key: "c" },
   { id: "payments", label: "Payments", key: "p" },
   { id: "sync", label: "Sync activity", key: "s" },
   { id: "messages", label: "Messages", key: "m" },
+  { id: "settings", label: "Settings", key: "t" },
 ];
 
 export interface ShortcutKey {

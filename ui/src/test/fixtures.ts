@@ -1,4 +1,5 @@
 // Test data in the shapes of the generated bindings.
+import type { ConnectionHealthView } from "../lib/bindings/ConnectionHealthView";
 import type { ConnectionView } from "../lib/bindings/ConnectionView";
 import type { PaymentPage } from "../lib/bindings/PaymentPage";
 import type { PaymentView } from "../lib/bindings/PaymentView";
@@ -19,6 +20,8 @@ export function connection(overrides: Partial<ConnectionView> = {}): ConnectionV
     last_sync_at: "2024-05-01T10:05:00Z",
     last_error: null,
     payment_count: 3000,
+    sync_interval_minutes: 60,
+    next_sync_at: "2024-05-01T11:05:00Z",
     ...overrides,
   };
 }
@@ -61,7 +64,8 @@ export const stripe: ProviderInfo = {
   api_base: "https://api.stripe.com",
   docs_url: "https://docs.stripe.com/api",
   rate_limits: { per_second: 100, per_minute: null, per_day: null, concurrent: null },
-  test_rate_limits: null,
+  test_rate_limits: { per_second: 25, per_minute: null, per_day: null, concurrent: null },
+  daily_reset: "rolling_24h",
   available: true,
 };
 
@@ -112,6 +116,80 @@ export function request(overrides: Partial<RequestLogView> = {}): RequestLogView
     request_id: "req_abc123",
     bytes: 48_213,
     error: null,
+    ...overrides,
+  };
+}
+
+export function health(overrides: Partial<ConnectionHealthView> = {}): ConnectionHealthView {
+  return {
+    connection_id: "conn-1",
+    connection: "Demo shop",
+    provider: "stripe",
+    status: "connected",
+    last_success_at: "2024-05-01T10:05:00Z",
+    last_error_at: null,
+    last_error: null,
+    circuit: "closed",
+    consecutive_failures: 0,
+    circuit_retry_at: null,
+    token: "not_applicable",
+    budget: {
+      limits: { per_second: 100, per_minute: null, per_day: null, concurrent: null },
+      overridden: false,
+      daily_reset: null,
+      daily_used: null,
+      daily_left: null,
+      daily_resets_at: null,
+    },
+    needs_attention: false,
+    reasons: [],
+    ...overrides,
+  };
+}
+
+export function outboxItem(
+  overrides: Partial<import("../lib/bindings/OutboxItemView").OutboxItemView> = {},
+): import("../lib/bindings/OutboxItemView").OutboxItemView {
+  return {
+    id: "item-1",
+    connection_id: "conn-1",
+    connection: "Demo shop",
+    kind: "stripe.refund",
+    summary: "Refund 12.34 EUR of ch_1 (requested by customer)",
+    target: "ch_1",
+    payment_id: "pay-1",
+    amount_minor: 1234,
+    currency: "EUR",
+    currency_exponent: 2,
+    reason: "requested_by_customer",
+    status: "succeeded",
+    is_final: true,
+    attempts: 1,
+    max_attempts: 5,
+    next_attempt_at: null,
+    last_error_code: null,
+    last_error_message: null,
+    result_external_id: "re_1",
+    created_at: "2024-05-01T10:00:00.000Z",
+    updated_at: "2024-05-01T10:00:01.000Z",
+    ...overrides,
+  };
+}
+
+export function refundQuote(
+  overrides: Partial<import("../lib/bindings/RefundQuoteView").RefundQuoteView> = {},
+): import("../lib/bindings/RefundQuoteView").RefundQuoteView {
+  return {
+    payment_id: "pay-1",
+    external_id: "ch_1",
+    amount_minor: 5000,
+    refunded_minor: 1000,
+    pending_minor: 0,
+    refundable_minor: 4000,
+    currency: "EUR",
+    currency_exponent: 2,
+    blocked_reason: null,
+    reasons: ["duplicate", "fraudulent", "requested_by_customer"],
     ...overrides,
   };
 }

@@ -15,13 +15,17 @@ afterEach(() => clearMocks());
 /** Answers each command with its handler; an unexpected command rejects loudly. */
 export function mockCommands(handlers: Record<string, Handler>): Call[] {
   const calls: Call[] = [];
-  mockIPC((cmd, payload) => {
-    const args = (payload ?? {}) as Args;
-    calls.push({ cmd, args });
-    const handler = handlers[cmd];
-    if (!handler) return Promise.reject(`unexpected command ${cmd}`);
-    return handler(args);
-  });
+  // Events (`listen`/`emit`) are mocked too, so tests can emit what the shell would.
+  mockIPC(
+    (cmd, payload) => {
+      const args = (payload ?? {}) as Args;
+      calls.push({ cmd, args });
+      const handler = handlers[cmd];
+      if (!handler) return Promise.reject(`unexpected command ${cmd}`);
+      return handler(args);
+    },
+    { shouldMockEvents: true },
+  );
   return calls;
 }
 

@@ -42,6 +42,14 @@ pub async fn fixture(charges: usize) -> Fixture {
         })
         .await
         .unwrap();
+    // The sandbox's announced (generous) budget, not Stripe's test-mode 25/s.
+    let budget =
+        serde_json::from_value(sandbox.ready_line()["providers"]["stripe"]["rate_limits"].clone())
+            .unwrap();
+    workspace
+        .set_rate_limits("Main", Some(budget))
+        .await
+        .unwrap();
     Fixture {
         sandbox,
         workspace,

@@ -204,18 +204,27 @@ impl Cli {
         self.data_dir.join("switchboard.db")
     }
 
-    /// Connects the sandbox's Stripe under `name` with the key on standard input.
+    /// Connects the sandbox's Stripe under `name` with the key on standard input, then gives
+    /// the connection the budget the sandbox announces (not Stripe's test-mode 25/s), so tests
+    /// measure the engine, not the limiter.
     pub fn connect_stripe(&self, sandbox: &Sandbox, name: &str) -> Run {
-        self.cmd(&[
-            "connect",
-            "stripe",
-            "--name",
-            name,
-            "--api-base",
-            &sandbox.api_base,
-        ])
-        .stdin(format!("{}\n", sandbox.api_key))
-        .run()
+        let connected = self
+            .cmd(&[
+                "connect",
+                "stripe",
+                "--name",
+                name,
+                "--api-base",
+                &sandbox.api_base,
+            ])
+            .stdin(format!("{}\n", sandbox.api_key))
+            .run();
+        if connected.code() == Some(0) {
+            let mut args = vec!["connections".to_string(), "set-budget".into(), name.into()];
+            args.extend(sandbox.budget_args());
+            self.cmd(&args).run().ok();
+        }
+        connected
     }
 }
 
@@ -362,6 +371,32 @@ pub struct Sandbox {
     pub api_key: String,
     stdout_rest: Option<JoinHandle<Vec<u8>>>,
     stderr: Option<JoinHandle<Vec<u8>>>,
+}
+
+impl Sandbox {
+    /// `connections set-budget` flags for the budget the ready line announces
+    /// (`providers.stripe.rate_limits`).
+    pub fn budget_args(&self) -> Vec<String> {
+        let ready: Value = serde_json::from_str(&self.ready_line).expect("JSON ready line");
+        let limits = &ready["providers"]["stripe"]["rate_limits"];
+        let mut args = Vec::new();
+        for (field, flag) in [
+            ("per_second", "--per-second"),
+            ("per_minute", "--per-minute"),
+            ("per_day", "--per-day"),
+            ("concurrent", "--concurrent"),
+        ] {
+            if let Some(n) = limits[field].as_u64() {
+                args.push(flag.to_string());
+                args.push(n.to_string());
+            }
+        }
+        assert!(
+            !args.is_empty(),
+            "the ready line announces a budget: {ready}"
+        );
+        args
+    }
 }
 
 /// What a stopped sandbox printed besides its ready line.

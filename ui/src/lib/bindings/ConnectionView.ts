@@ -9,4 +9,12 @@ provider: string, provider_name: string, name: string, status: ConnectionStatus,
 /**
  * The account at the provider (Stripe `acct_…`), when known.
  */
-account_id: string | null, api_base: string, created_at: string, last_sync_at: string | null, last_error: string | null, payment_count: number, };
+account_id: string | null, api_base: string, created_at: string, last_sync_at: string | null, last_error: string | null, payment_count: number, 
+/**
+ * How often the scheduler syncs it, in minutes; `None`: only when asked.
+ */
+sync_interval_minutes: number | null, 
+/**
+ * When the scheduler syncs it next (UTC); `None` when it is not scheduled.
+ */
+next_sync_at: string | null, };

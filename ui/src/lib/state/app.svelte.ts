@@ -4,6 +4,7 @@ import * as api from "../api";
 import type { ApiError } from "../api";
 import { toApiError } from "../api";
 import type { ConnectionView } from "../bindings/ConnectionView";
+import type { NetworkStatusView } from "../bindings/NetworkStatusView";
 import type { WorkspaceInfo } from "../bindings/WorkspaceInfo";
 
 export class AppState {
@@ -16,6 +17,8 @@ export class AppState {
   leaveDemoError = $state<ApiError | null>(null);
   /** Bumped whenever synced data may have changed; data screens reload when it changes. */
   dataVersion = $state(0);
+  /** What the background scheduler last learned about the network (`null`: not known yet). */
+  network = $state<NetworkStatusView | null>(null);
 
   async loadWorkspace(): Promise<void> {
     this.workspaceError = null;
@@ -38,7 +41,18 @@ export class AppState {
   }
 
   async init(): Promise<void> {
-    await Promise.all([this.loadWorkspace(), this.loadConnections()]);
+    await Promise.all([this.loadWorkspace(), this.loadConnections(), this.watchBackground()]);
+  }
+
+  /** Follows the background scheduler: its runs refresh the data, its network checks the banner. */
+  private async watchBackground(): Promise<void> {
+    try {
+      await api.onScheduledSync(() => void this.dataChanged());
+      await api.onNetworkStatus((status) => (this.network = status));
+      this.network = await api.getNetworkStatus();
+    } catch {
+      // Only the offline banner and live refresh depend on this; the screens work without it.
+    }
   }
 
   /** Something changed synced data: refresh the connection cards and every data screen. */
@@ -49,6 +63,11 @@ export class AppState {
 
   connectionAdded(connection: ConnectionView): void {
     this.connections = [...this.connections.filter((c) => c.id !== connection.id), connection];
+  }
+
+  /** A connection was saved (e.g. its schedule): replace it where it is. */
+  connectionChanged(connection: ConnectionView): void {
+    this.connections = this.connections.map((c) => (c.id === connection.id ? connection : c));
   }
 
   /** Switches to the real workspace, then reloads everything from it. */

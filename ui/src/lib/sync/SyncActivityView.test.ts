@@ -9,7 +9,12 @@ const shop = connection();
 const cafe = connection({ id: "conn-2", name: "Cafe" });
 
 function setup(handlers: Record<string, Handler>, props: { tab?: SyncTab; requestsConnection?: string | null } = {}) {
-  const calls = mockCommands({ list_sync_runs: () => [run()], list_requests: () => [], ...handlers });
+  const calls = mockCommands({
+    list_sync_runs: () => [run()],
+    list_requests: () => [],
+    list_outbox: () => [],
+    ...handlers,
+  });
   const app = new AppState();
   app.connections = [shop, cafe];
   app.connectionsLoaded = true;
@@ -26,7 +31,7 @@ describe("sync activity", () => {
     expect(await screen.findByTestId("sync-run")).toBeTruthy();
     const tablist = screen.getByRole("tablist", { name: "Sync activity" });
     const tabs = within(tablist).getAllByRole("tab");
-    expect(tabs.map((t) => t.textContent?.trim())).toEqual(["Runs", "Requests"]);
+    expect(tabs.map((t) => t.textContent?.trim())).toEqual(["Runs", "Requests", "Outbox"]);
     expect(tabs[0]!.getAttribute("aria-selected")).toBe("true");
     expect(tabs[0]!.tabIndex).toBe(0);
     expect(tabs[1]!.getAttribute("aria-selected")).toBe("false");
@@ -76,17 +81,22 @@ describe("sync activity", () => {
     expect(await screen.findByTestId("request-row")).toBeTruthy();
     expect(callsOf(calls, "list_requests")).toHaveLength(1);
 
-    await fireEvent.keyDown(requestsTab, { key: "ArrowRight" }); // wraps around
+    const outboxTab = screen.getByTestId("outbox-tab");
+    await fireEvent.keyDown(requestsTab, { key: "ArrowRight" });
+    await waitFor(() => expect(document.activeElement).toBe(outboxTab));
+    await fireEvent.keyDown(outboxTab, { key: "ArrowRight" }); // wraps around
     await waitFor(() => expect(document.activeElement).toBe(runsTab));
     expect(runsTab.getAttribute("aria-selected")).toBe("true");
 
     await fireEvent.keyDown(runsTab, { key: "End" });
+    await waitFor(() => expect(document.activeElement).toBe(outboxTab));
+    await fireEvent.keyDown(outboxTab, { key: "ArrowLeft" });
     await waitFor(() => expect(document.activeElement).toBe(requestsTab));
     await fireEvent.keyDown(requestsTab, { key: "ArrowLeft" });
     await waitFor(() => expect(document.activeElement).toBe(runsTab));
     await fireEvent.keyDown(runsTab, { key: "ArrowLeft" }); // wraps around
-    await waitFor(() => expect(document.activeElement).toBe(requestsTab));
-    await fireEvent.keyDown(requestsTab, { key: "Home" });
+    await waitFor(() => expect(document.activeElement).toBe(outboxTab));
+    await fireEvent.keyDown(outboxTab, { key: "Home" });
     await waitFor(() => expect(document.activeElement).toBe(runsTab));
   });
 

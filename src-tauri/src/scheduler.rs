@@ -1,0 +1,46 @@
+//! Runs the workspace's scheduler in the background (`switchboard_app::scheduler`): a tick
+//! every `TICK`, on whichever workspace is current. Events for the UI:
+//! `scheduled-sync` (payload `SyncRunView[]`) after a tick that ran something, and
+//! `network-status` (payload `NetworkStatusView`) when the network goes or comes back.
+
+use crate::AppState;
+use switchboard_app::scheduler::TICK;
+use switchboard_core::views::NetworkStatusView;
+use tauri::{AppHandle, Emitter, Manager};
+
+pub const SCHEDULED_SYNC: &str = "scheduled-sync";
+pub const NETWORK_STATUS: &str = "network-status";
+
+/// The first tick waits this long, so start-up work (the demo's first sync, the first screen)
+/// goes first.
+const FIRST_TICK_AFTER: std::time::Duration = std::time::Duration::from_secs(5);
+
+pub async fn run(app: AppHandle) {
+    tokio::time::sleep(FIRST_TICK_AFTER).await;
+    let mut last_online: Option<bool> = None;
+    loop {
+        let state = app.state::<AppState>();
+        // A workspace that failed to open has nothing to schedule; the next tick looks again.
+        if let Ok(workspace) = state.workspace().await {
+            match workspace.run_due_syncs(chrono::Utc::now(), &|_| {}).await {
+                Ok(tick) => {
+                    if !tick.runs.is_empty() {
+                        let _ = app.emit(SCHEDULED_SYNC, &tick.runs);
+                    }
+                    if let Some(network) = tick.network {
+                        emit_network_change(&app, &mut last_online, network);
+                    }
+                }
+                Err(err) => tracing::warn!(code = err.code.as_str(), "scheduled sync: {err}"),
+            }
+        }
+        tokio::time::sleep(TICK).await;
+    }
+}
+
+fn emit_network_change(app: &AppHandle, last: &mut Option<bool>, network: NetworkStatusView) {
+    if *last != Some(network.online) {
+        *last = Some(network.online);
+        let _ = app.emit(NETWORK_STATUS, &network);
+    }
+}
