@@ -1,5 +1,6 @@
 // End-to-end specs of the real desktop app, in order, against one app session:
-// a fresh profile opens the demo, shows its payments, and takes a second Stripe connection.
+// a fresh profile opens the demo, shows its payments, refunds one through the outbox, makes and
+// verifies a backup, and takes a second Stripe connection.
 // Run with tests/e2e/run.sh (it sets up Xvfb, the keyring, temp XDG dirs and tauri-driver).
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
@@ -192,6 +193,62 @@ describe("Switchboard desktop app", { concurrency: false }, () => {
       `unexpected request paths: ${paths.slice(0, 5).join(", ")}`,
     );
     await browser.saveScreenshot(path.join(OUTPUT_DIR, "requests.png"));
+  });
+
+  step("a partial refund from the payment drawer goes through the outbox to the provider", async () => {
+    await browser.$(tid("nav-payments")).click();
+    // The table is virtualised (rows are re-rendered while it settles): find the row's id
+    // from the page, then click the row by that id.
+    let externalId = "";
+    await browser.waitUntil(
+      async () => {
+        const rows = await visibleRows();
+        externalId = rows.find((r) => r.text.includes("Demo: Berlin coffee beans"))?.externalId ?? "";
+        return externalId !== "";
+      },
+      { timeout: UI_TIMEOUT, timeoutMsg: "the Berlin demo payment is not in the table" },
+    );
+    await browser.$(tid("payment-row", `[data-external-id="${externalId}"]`)).click();
+    await browser.$(tid("payment-drawer")).waitForDisplayed({ timeout: UI_TIMEOUT });
+    await browser.$(tid("refund-button")).click();
+    const amount = browser.$(tid("refund-amount"));
+    await amount.waitForDisplayed({ timeout: UI_TIMEOUT });
+    await amount.setValue("1.00");
+    await browser.$(tid("refund-confirm")).click();
+    const outcome = browser.$(tid("refund-outcome"));
+    await browser.waitUntil(async () => (await outcome.getAttribute("data-status")) === "succeeded", {
+      timeout: UI_TIMEOUT,
+      timeoutMsg: "the refund did not reach `succeeded`",
+    });
+    assert.match(await outcome.getText(), /Refunded €1\.00\..*re_/s);
+    await browser.saveScreenshot(path.join(OUTPUT_DIR, "refund.png"));
+    await browser.$(tid("refund-close")).click();
+    await browser.keys("Escape");
+
+    // Sync activity → Outbox lists it, sent once and done.
+    await browser.$(tid("nav-sync")).click();
+    await browser.$(tid("outbox-tab")).click();
+    const outboxRow = browser.$(tid("outbox-row"));
+    await outboxRow.waitForDisplayed({ timeout: UI_TIMEOUT });
+    // Sent on the first attempt, with the provider's refund id.
+    assert.match(await outboxRow.getText(), /Refund 1\.00 EUR of ch_.*re_\w+.*Sent.*1\/5/s);
+  });
+
+  step("Settings → Backups makes a backup and verifies it", async () => {
+    await browser.$(tid("nav-settings")).click();
+    await browser.$(tid("backup-now")).click();
+    const notice = browser.$(tid("backup-notice"));
+    await browser.waitUntil(async () => (await notice.isDisplayed()) && /verified/.test(await notice.getText()), {
+      timeout: UI_TIMEOUT,
+      timeoutMsg: "no “Backup made and verified.” notice",
+    });
+    await browser.$(tid("backup-row")).waitForDisplayed({ timeout: UI_TIMEOUT });
+    await browser.$(tid("verify-backup")).click();
+    await browser.waitUntil(async () => /is intact/.test(await notice.getText()), {
+      timeout: UI_TIMEOUT,
+      timeoutMsg: "verifying the backup did not report it intact",
+    });
+    await browser.saveScreenshot(path.join(OUTPUT_DIR, "backups.png"));
   });
 
   step("a second Stripe connection is added through the dialog and its payments appear", async () => {

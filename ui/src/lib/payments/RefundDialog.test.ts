@@ -32,6 +32,18 @@ describe("refund dialog", () => {
     await waitFor(() => expect(onrefunded).toHaveBeenCalledTimes(1));
   });
 
+  it("keeps showing the outcome when the drawer hands it the reloaded payment", async () => {
+    const calls = mockCommands({ refund_quote: () => refundQuote(), refund_payment: () => outboxItem() });
+    const view = render(RefundDialog, { payment: payment(1), onclose: () => {}, onrefunded: () => {}, pollMs: 1 });
+    await fireEvent.click(await screen.findByTestId("refund-confirm"));
+    await screen.findByTestId("refund-outcome");
+    // What the drawer does after `onrefunded`: the same payment, as a new object.
+    await view.rerender({ payment: { ...payment(1), refunded_minor: 4000 } });
+    expect(screen.getByTestId("refund-outcome").dataset.status).toBe("succeeded");
+    expect(screen.queryByText("Loading…")).toBeNull();
+    expect(callsOf(calls, "refund_quote")).toHaveLength(1);
+  });
+
   it("refuses more than is refundable, or a malformed amount, before sending", async () => {
     const { calls } = setup({});
     const amount = await screen.findByTestId("refund-amount");
