@@ -686,6 +686,23 @@ pub fn all_cmdlines() -> Vec<(u32, Vec<u8>)> {
     out
 }
 
+/// SplitMix64: a small deterministic generator, so a failing seed replays exactly.
+pub struct Rng(pub u64);
+
+impl Rng {
+    pub fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
 #[cfg(test)]
 mod helper_tests {
     #[test]
@@ -707,22 +724,5 @@ mod helper_tests {
         assert!(contains_bytes(b"hello world", b"o w"));
         assert!(!contains_bytes(b"hello world", b"worlds"));
         assert_eq!(strip_ansi(b"\x1b[2mab\x1b[0mc"), b"abc");
-    }
-}
-
-/// SplitMix64: a small deterministic generator, so a failing seed replays exactly.
-pub struct Rng(pub u64);
-
-impl Rng {
-    pub fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    pub fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
     }
 }
