@@ -64,6 +64,13 @@ async fn main() {
     })
     .await
     .expect("connect");
+    // The sandbox's announced budget, not Stripe's test-mode 25/s: measure the engine.
+    let budget =
+        serde_json::from_value(sandbox.ready_line()["providers"]["stripe"]["rate_limits"].clone())
+            .expect("the sandbox announces its budget");
+    ws.set_rate_limits("Bench", Some(budget))
+        .await
+        .expect("budget");
 
     let started = Instant::now();
     let runs = ws.sync(None, Trigger::Manual, &|_| {}).await.expect("sync");
