@@ -107,6 +107,11 @@ async fn a_refund_validates_and_changes_the_charge_and_the_balance() {
     let (sandbox, c) = Client::start().await;
     let charge = sandbox.stripe().add_charge_now(5_000, "eur");
     let before = sandbox.stripe().object_counts();
+    // Listed once before the refund, so the fake holds its list JSON (lists are served from
+    // pre-serialised items; a write must not leave a stale one behind).
+    let newest = c.get("/v1/charges?limit=1").await;
+    assert_eq!(newest["data"][0]["id"], charge.as_str());
+    assert_eq!(newest["data"][0]["amount_refunded"], 0);
     let a = c
         .post(
             &[
@@ -162,6 +167,9 @@ async fn a_refund_validates_and_changes_the_charge_and_the_balance() {
     let charge_now = c.get(&format!("/v1/charges/{charge}")).await;
     assert_eq!(charge_now["amount_refunded"], 5000);
     assert_eq!(charge_now["refunded"], true);
+    let newest = c.get("/v1/charges?limit=1").await;
+    assert_eq!(newest["data"][0]["amount_refunded"], 5000);
+    assert_eq!(newest["data"][0]["refunded"], true);
     assert_eq!(sandbox.stripe().refunds_created(), 2);
     assert_eq!(sandbox.stripe().counters().path(CREATE_REFUND_ROUTE), 2);
 }
