@@ -140,35 +140,40 @@ pub(crate) async fn run_stream(job: StreamJob<'_>) -> Result<SyncRunView, Comman
     .await?;
 
     let mut pages: i64 = 0;
-    let mut fetched: i64 = 0;
     let mut warnings: Vec<String> = Vec::new();
     let mut rejected: Vec<String> = Vec::new();
     let mut request_ids: Vec<String> = Vec::new();
     let mut cancelled = false;
-    // Page N+1 is fetched while page N commits (the next request needs only page N's last
-    // id), so the provider's latency and the database's write time overlap instead of adding
-    // up. Only committed pages move the checkpoint; a prefetched page that is never committed
-    // (a kill, a cancel) is simply fetched again by the next run.
+    // Pipelined group commit: the next page is fetched while the previous pages commit (a
+    // request needs only the last page's id), and the pages that arrived meanwhile commit
+    // together as soon as that commit is done, so the provider's latency and the database's
+    // write time overlap, and a slow disk gets fewer, larger transactions (random index pages
+    // are written once per transaction, not once per page). Each transaction holds whole pages
+    // and the checkpoint after its last one; a fetched page that is never committed (a kill, a
+    // cancel) is simply fetched again by the next run.
     let created_gte = cursor.run_floor.filter(|f| *f > 0);
     let request_after = |after: Option<String>| PageRequest {
         created_gte,
         starting_after: after,
     };
-    let first = request_after(cursor.run_after.clone());
-    let mut next: Option<Result<Page, ProviderError>> = if (job.cancelled)() {
-        cancelled = true;
-        None
-    } else {
-        Some(fetch_with_retry(job.adapter, &stream, &first, job.retry, job.requests).await)
-    };
+    let mut group = PageGroup::default();
+    let mut in_flight: Option<InFlight> = None;
+    let mut committed = PageGroup::default();
+    let mut request = Some(request_after(cursor.run_after.clone()));
     let failure: Option<ProviderError> = loop {
-        let page = match next.take() {
-            None => break None,
-            Some(Err(e)) => break Some(e),
-            Some(Ok(page)) => page,
+        let Some(this) = request.take() else {
+            break None;
         };
+        if (job.cancelled)() {
+            cancelled = true;
+            break None;
+        }
+        let page =
+            match fetch_with_retry(job.adapter, &stream, &this, job.retry, job.requests).await {
+                Ok(page) => page,
+                Err(e) => break Some(e),
+            };
         pages += 1;
-        fetched += page.fetched as i64;
         if let Some(id) = &page.request_id {
             request_ids.push(id.clone());
         }
@@ -180,40 +185,27 @@ pub(crate) async fn run_stream(job: StreamJob<'_>) -> Result<SyncRunView, Comman
                 r.reason
             )
         }));
-        let has_more = page.has_more;
-        let following = has_more.then(|| request_after(page.last_id.clone()));
-        let exchanges = job.requests.take();
-        let owner = PageOwner {
-            conn_id: conn_id.clone(),
-            stream: stream.clone(),
-            run_id: run_id.clone(),
-        };
-        let prefetch = async {
-            match &following {
-                Some(request) if !(job.cancelled)() => Some(
-                    fetch_with_retry(job.adapter, &stream, request, job.retry, job.requests).await,
-                ),
-                _ => None,
+        request = page.has_more.then(|| request_after(page.last_id.clone()));
+        group.add(page);
+        let previous_done = in_flight.as_ref().is_none_or(|f| f.task.is_finished());
+        if previous_done || group.pages >= MAX_GROUP_PAGES {
+            if let Some(done) = in_flight.take() {
+                cursor = done.wait(&job, &mut committed, false).await?;
             }
-        };
-        let (committed, prefetched) = tokio::join!(
-            commit_page(&store, owner, cursor.clone(), page, exchanges),
-            prefetch
-        );
-        cursor = committed?;
-        (job.progress)(SyncProgress {
-            connection_id: conn_id.clone(),
-            stream: stream.clone(),
-            pages,
-            fetched,
-            done: !has_more,
-        });
-        if has_more && (job.cancelled)() {
-            cancelled = true;
-            break None;
+            in_flight = Some(InFlight::start(&job, &store, &run_id, &cursor, &mut group));
         }
-        next = prefetched;
     };
+    // What was fetched is kept: the last group commits before the run ends, whatever ended it.
+    let reached_end = request.is_none() && failure.is_none() && !cancelled;
+    if let Some(done) = in_flight.take() {
+        let last = reached_end && group.pages == 0;
+        cursor = done.wait(&job, &mut committed, last).await?;
+    }
+    if group.pages > 0 {
+        cursor = InFlight::start(&job, &store, &run_id, &cursor, &mut group)
+            .wait(&job, &mut committed, reached_end)
+            .await?;
+    }
 
     let (status, code, message) = match (&failure, rejected.is_empty()) {
         _ if cancelled => (
@@ -325,6 +317,93 @@ struct PageOwner {
     conn_id: String,
     stream: String,
     run_id: String,
+}
+
+/// At most this many fetched pages wait for the commit in progress before fetching pauses.
+const MAX_GROUP_PAGES: usize = 20;
+
+/// Pages fetched and not yet committed, merged into one page's shape.
+#[derive(Default)]
+struct PageGroup {
+    merged: Option<Page>,
+    pages: usize,
+    fetched: usize,
+}
+
+impl PageGroup {
+    fn add(&mut self, page: Page) {
+        self.pages += 1;
+        self.fetched += page.fetched;
+        self.merged = Some(match self.merged.take() {
+            None => page,
+            Some(mut group) => {
+                group.records.extend(page.records);
+                group.rejected.extend(page.rejected);
+                group.fetched += page.fetched;
+                group.last_id = page.last_id.or(group.last_id);
+                group.max_created = group.max_created.max(page.max_created);
+                group
+            }
+        });
+    }
+}
+
+/// A group of pages committing on the blocking pool.
+struct InFlight {
+    task: tokio::task::JoinHandle<Result<cursors::Cursor, CommandError>>,
+    pages: usize,
+    fetched: usize,
+}
+
+impl InFlight {
+    /// Commits `group` (emptying it) with the stream's checkpoint after its last page.
+    fn start(
+        job: &StreamJob<'_>,
+        store: &Arc<Store>,
+        run_id: &str,
+        cursor: &cursors::Cursor,
+        group: &mut PageGroup,
+    ) -> InFlight {
+        let taken = std::mem::take(group);
+        let owner = PageOwner {
+            conn_id: job.connection_id.to_string(),
+            stream: job.stream.to_string(),
+            run_id: run_id.to_string(),
+        };
+        let (store, cursor, exchanges) = (store.clone(), cursor.clone(), job.requests.take());
+        let page = taken.merged.unwrap_or_default();
+        InFlight {
+            task: tokio::spawn(
+                async move { commit_page(&store, owner, cursor, page, exchanges).await },
+            ),
+            pages: taken.pages,
+            fetched: taken.fetched,
+        }
+    }
+
+    /// Waits for the commit, then reports the pages committed so far (progress only ever
+    /// counts committed pages).
+    async fn wait(
+        self,
+        job: &StreamJob<'_>,
+        committed: &mut PageGroup,
+        last: bool,
+    ) -> Result<cursors::Cursor, CommandError> {
+        let cursor = self
+            .task
+            .await
+            .map_err(|e| errors::internal(format!("database task failed: {e}")))??;
+        committed.pages += self.pages;
+        committed.fetched += self.fetched;
+        (job.progress)(SyncProgress {
+            connection_id: job.connection_id.to_string(),
+            stream: job.stream.to_string(),
+            pages: committed.pages as i64,
+            fetched: committed.fetched as i64,
+            done: last,
+        });
+        Ok(cursor)
+    }
 }
 
 /// The longest `Retry-After` a run waits out in place.
