@@ -149,6 +149,24 @@ fn temp_path(path: &Path) -> PathBuf {
     path.with_file_name(name)
 }
 
+/// Writes `dest` atomically: `fill` writes a temporary name beside it, which is synced and
+/// renamed over `dest` (then the folder is synced), so `dest` is never half-written; the
+/// temporary file is removed if anything fails.
+fn write_atomically(dest: &Path, fill: impl FnOnce(&Path) -> Result<()>) -> Result<()> {
+    let tmp = temp_path(dest);
+    let _ = std::fs::remove_file(&tmp);
+    let result = fill(&tmp).and_then(|()| {
+        sync_file(&tmp)?;
+        std::fs::rename(&tmp, dest).map_err(io("cannot rename", &tmp))?;
+        sync_parent(dest);
+        Ok(())
+    });
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
 /// Runs a backup to the end in one step: every page under one read transaction of the source,
 /// so the copy is one consistent snapshot even while other connections (the CLI, the app) keep
 /// writing in WAL mode. Busy locks wait through the connections' busy timeout.
@@ -167,22 +185,13 @@ fn run(backup: &Backup<'_, '_>) -> Result<()> {
 /// then an atomic rename, so `dest` is never half-written). The copy is a standalone file in
 /// rollback-journal mode.
 pub fn snapshot(src: &Connection, dest: &Path) -> Result<()> {
-    let tmp = temp_path(dest);
-    let _ = std::fs::remove_file(&tmp);
-    let result = (|| {
-        let mut out = Connection::open(&tmp)?;
+    write_atomically(dest, |tmp| {
+        let mut out = Connection::open(tmp)?;
         run(&Backup::new(src, &mut out)?)?;
         out.pragma_update(None, "journal_mode", "DELETE")?;
         out.close().map_err(|(_, e)| e)?;
-        sync_file(&tmp)?;
-        std::fs::rename(&tmp, dest).map_err(io("cannot rename", &tmp))?;
-        sync_parent(dest);
         Ok(())
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
+    })
 }
 
 /// Checks a database file without changing it: `PRAGMA integrity_check`, rows per table, schema
@@ -287,10 +296,8 @@ pub fn restore_into(live: &mut Connection, src: &Path) -> Result<()> {
 /// renamed over `dest`; stale `-wal`/`-shm` files of an old `dest` are removed first, so they
 /// can never be replayed onto the restored file.
 pub fn place(src: &Path, dest: &Path) -> Result<()> {
-    let tmp = temp_path(dest);
-    std::fs::copy(src, &tmp).map_err(io("cannot copy the backup to", &tmp))?;
-    let result = (|| {
-        sync_file(&tmp)?;
+    write_atomically(dest, |tmp| {
+        std::fs::copy(src, tmp).map_err(io("cannot copy the backup to", tmp))?;
         for suffix in ["-wal", "-shm"] {
             let mut side = dest.as_os_str().to_os_string();
             side.push(suffix);
@@ -300,14 +307,8 @@ pub fn place(src: &Path, dest: &Path) -> Result<()> {
                 Err(e) => return Err(io("cannot remove", Path::new(&side))(e)),
             }
         }
-        std::fs::rename(&tmp, dest).map_err(io("cannot rename", &tmp))?;
-        sync_parent(dest);
         Ok(())
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
+    })
 }
 
 /// BLAKE2b-256 of a file, hex.
@@ -333,13 +334,11 @@ pub fn checksum(path: &Path) -> Result<String> {
 /// Writes `manifest` beside its backup (atomically).
 pub fn write_manifest(folder: &Path, manifest: &Manifest) -> Result<PathBuf> {
     let path = manifest_path(folder, &manifest.id);
-    let tmp = temp_path(&path);
     let text = serde_json::to_string_pretty(manifest)
         .map_err(|e| BackupError::Invalid(format!("cannot encode the manifest: {e}")))?;
-    std::fs::write(&tmp, text).map_err(io("cannot write", &tmp))?;
-    sync_file(&tmp)?;
-    std::fs::rename(&tmp, &path).map_err(io("cannot rename", &tmp))?;
-    sync_parent(&path);
+    write_atomically(&path, |tmp| {
+        std::fs::write(tmp, text).map_err(io("cannot write", tmp))
+    })?;
     Ok(path)
 }
 
