@@ -7,7 +7,6 @@ use crate::{errors, stream_lock};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
-use switchboard_core::records::UpsertOutcome;
 use switchboard_core::views::{SyncProgress, SyncRunView};
 use switchboard_core::{CommandError, ErrorCode};
 use switchboard_providers::http::{RequestRecord, RequestSink};
@@ -452,17 +451,24 @@ async fn commit_page(
             failed: page.rejected.len() as i64,
             ..Counts::default()
         };
-        for record in &page.records {
-            let outcome = match record {
-                Record::Payment(p) => payments::upsert(&tx, &conn_id, p)?,
-                Record::Refund(r) => refunds::upsert(&tx, &conn_id, r)?,
-                Record::BalanceTransaction(b) => balance_transactions::upsert(&tx, &conn_id, b)?,
-            };
-            match outcome {
-                UpsertOutcome::Inserted => counts.inserted += 1,
-                UpsertOutcome::Updated => counts.updated += 1,
-                UpsertOutcome::Unchanged => counts.skipped += 1,
+        // Many objects per statement (see `switchboard_store::upsert`): a stream's pages hold
+        // one kind of object, so this is one run of statements per group.
+        let (mut pays, mut refs, mut txns) = (Vec::new(), Vec::new(), Vec::new());
+        for record in page.records {
+            match record {
+                Record::Payment(p) => pays.push(p),
+                Record::Refund(r) => refs.push(r),
+                Record::BalanceTransaction(b) => txns.push(b),
             }
+        }
+        for done in [
+            payments::upsert_many(&tx, &conn_id, &pays)?,
+            refunds::upsert_many(&tx, &conn_id, &refs)?,
+            balance_transactions::upsert_many(&tx, &conn_id, &txns)?,
+        ] {
+            counts.inserted += done.inserted as i64;
+            counts.updated += done.updated as i64;
+            counts.skipped += done.unchanged as i64;
         }
         sync_runs::add_counts(&tx, &run_id, counts)?;
         request_log::append(&tx, &conn_id, &exchanges)?;

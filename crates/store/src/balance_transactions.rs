@@ -1,58 +1,70 @@
 //! Balance transactions: where a payment's or refund's money went (fees, net, availability,
 //! payout), in the settlement currency.
 
+use crate::upsert::{ObjectTable, UpsertCounts, upsert_rows};
 use crate::{Result, StoreError};
+use rusqlite::types::{ToSql, ToSqlOutput};
 use rusqlite::{Connection, OptionalExtension, params};
 use switchboard_core::records::{BalanceTransactionRecord, UpsertOutcome};
 use switchboard_core::unix_to_rfc3339;
 use switchboard_core::views::{FeeLine, SettlementView};
 
+const TABLE: ObjectTable = ObjectTable {
+    name: "balance_transactions",
+    columns: &[
+        "external_id",
+        "source_external_id",
+        "type",
+        "amount_minor",
+        "fee_minor",
+        "net_minor",
+        "currency",
+        "currency_exponent",
+        "status",
+        "available_on",
+        "payout_external_id",
+        "fee_lines_json",
+        "created",
+        "raw_json",
+    ],
+};
+
+/// Inserts or updates by (connection, external id); identical objects are left untouched.
+pub fn upsert_many(
+    conn: &Connection,
+    connection_id: &str,
+    transactions: &[BalanceTransactionRecord],
+) -> Result<UpsertCounts> {
+    upsert_rows(conn, &TABLE, connection_id, transactions, |b, v| {
+        let fee_lines =
+            serde_json::to_string(&b.fee_lines).map_err(|e| StoreError::Invalid(e.to_string()))?;
+        v.extend([
+            b.external_id.to_sql()?,
+            b.source_external_id.to_sql()?,
+            b.kind.to_sql()?,
+            b.amount_minor.to_sql()?,
+            b.fee_minor.to_sql()?,
+            b.net_minor.to_sql()?,
+            b.currency.to_sql()?,
+            b.currency_exponent.to_sql()?,
+            b.status.to_sql()?,
+            b.available_on.to_sql()?,
+            b.payout_external_id.to_sql()?,
+            ToSqlOutput::from(fee_lines),
+            b.created.to_sql()?,
+            b.raw_json.to_sql()?,
+        ]);
+        Ok(())
+    })
+}
+
+/// [`upsert_many`] for one balance transaction.
 pub fn upsert(
     conn: &Connection,
     connection_id: &str,
     b: &BalanceTransactionRecord,
 ) -> Result<UpsertOutcome> {
-    let id = crate::new_id();
-    let fee_lines =
-        serde_json::to_string(&b.fee_lines).map_err(|e| StoreError::Invalid(e.to_string()))?;
-    crate::upsert_object(
-        conn,
-        "INSERT INTO balance_transactions (id, connection_id, external_id, source_external_id,
-               type, amount_minor, fee_minor, net_minor, currency, currency_exponent, status,
-               available_on, payout_external_id, fee_lines_json, created, raw_json, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)
-             ON CONFLICT (connection_id, external_id) DO UPDATE SET
-               source_external_id = excluded.source_external_id, type = excluded.type,
-               amount_minor = excluded.amount_minor, fee_minor = excluded.fee_minor,
-               net_minor = excluded.net_minor, currency = excluded.currency,
-               currency_exponent = excluded.currency_exponent, status = excluded.status,
-               available_on = excluded.available_on,
-               payout_external_id = excluded.payout_external_id,
-               fee_lines_json = excluded.fee_lines_json, created = excluded.created,
-               raw_json = excluded.raw_json, updated_at = excluded.updated_at
-             WHERE balance_transactions.raw_json IS NOT excluded.raw_json
-             RETURNING id",
-        &id,
-        params![
-            id,
-            connection_id,
-            b.external_id,
-            b.source_external_id,
-            b.kind,
-            b.amount_minor,
-            b.fee_minor,
-            b.net_minor,
-            b.currency,
-            b.currency_exponent,
-            b.status,
-            b.available_on,
-            b.payout_external_id,
-            fee_lines,
-            b.created,
-            b.raw_json,
-            switchboard_core::now_rfc3339()
-        ],
-    )
+    Ok(upsert_many(conn, connection_id, std::slice::from_ref(b))?.outcome())
 }
 
 pub fn get(

@@ -17,6 +17,7 @@ pub mod secrets;
 pub mod settings;
 pub mod sync_leases;
 pub mod sync_runs;
+mod upsert;
 pub mod workspace;
 
 use rusqlite::Connection;
@@ -25,6 +26,7 @@ use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 pub use rusqlite;
+pub use upsert::UpsertCounts;
 
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -122,31 +124,6 @@ impl Store {
     pub fn conn(&self) -> MutexGuard<'_, Connection> {
         self.conn.lock().unwrap_or_else(|e| e.into_inner())
     }
-}
-
-/// The shape every provider-object upsert shares, in ONE statement: `sql` is an
-/// `INSERT … ON CONFLICT (connection_id, external_id) DO UPDATE … WHERE <table>.raw_json IS NOT
-/// excluded.raw_json RETURNING id` with `new_id` as the row id it would insert. No row back
-/// means the stored object was already identical (`Unchanged`); our new id back means it was
-/// inserted; the existing row's id means it was updated. (One index probe per object instead of
-/// a SELECT before the write: the import benchmark's hot path.)
-pub(crate) fn upsert_object(
-    conn: &Connection,
-    sql: &str,
-    new_id: &str,
-    params: impl rusqlite::Params,
-) -> Result<switchboard_core::records::UpsertOutcome> {
-    use rusqlite::OptionalExtension;
-    use switchboard_core::records::UpsertOutcome;
-    let returned: Option<String> = conn
-        .prepare_cached(sql)?
-        .query_row(params, |r| r.get(0))
-        .optional()?;
-    Ok(match returned {
-        None => UpsertOutcome::Unchanged,
-        Some(id) if id == new_id => UpsertOutcome::Inserted,
-        Some(_) => UpsertOutcome::Updated,
-    })
 }
 
 /// A new row id: UUIDv7, so ids sort by creation time.

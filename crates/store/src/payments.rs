@@ -2,49 +2,58 @@
 //! (connection, external id). Listing is keyset-paged, newest first, so a deep page costs the
 //! same as the first.
 
+use crate::upsert::{ObjectTable, UpsertCounts, upsert_rows};
 use crate::{Result, StoreError};
+use rusqlite::types::ToSql;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use switchboard_core::records::{PaymentRecord, UpsertOutcome};
 use switchboard_core::unix_to_rfc3339;
 use switchboard_core::views::{PaymentPage, PaymentView};
 
-/// Inserts or updates by (connection, external id); an identical object is left untouched.
+const TABLE: ObjectTable = ObjectTable {
+    name: "payments",
+    columns: &[
+        "external_id",
+        "amount_minor",
+        "refunded_minor",
+        "currency",
+        "currency_exponent",
+        "status",
+        "customer",
+        "description",
+        "balance_transaction_external_id",
+        "created",
+        "raw_json",
+    ],
+};
+
+/// Inserts or updates by (connection, external id); identical objects are left untouched.
+pub fn upsert_many(
+    conn: &Connection,
+    connection_id: &str,
+    payments: &[PaymentRecord],
+) -> Result<UpsertCounts> {
+    upsert_rows(conn, &TABLE, connection_id, payments, |p, v| {
+        v.extend([
+            p.external_id.to_sql()?,
+            p.amount_minor.to_sql()?,
+            p.refunded_minor.to_sql()?,
+            p.currency.to_sql()?,
+            p.currency_exponent.to_sql()?,
+            p.status.to_sql()?,
+            p.customer.to_sql()?,
+            p.description.to_sql()?,
+            p.balance_transaction_external_id.to_sql()?,
+            p.created.to_sql()?,
+            p.raw_json.to_sql()?,
+        ]);
+        Ok(())
+    })
+}
+
+/// [`upsert_many`] for one payment.
 pub fn upsert(conn: &Connection, connection_id: &str, p: &PaymentRecord) -> Result<UpsertOutcome> {
-    let id = crate::new_id();
-    crate::upsert_object(
-        conn,
-        "INSERT INTO payments (id, connection_id, external_id, amount_minor, refunded_minor,
-               currency, currency_exponent, status, customer, description,
-               balance_transaction_external_id, created, raw_json, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
-             ON CONFLICT (connection_id, external_id) DO UPDATE SET
-               amount_minor = excluded.amount_minor, refunded_minor = excluded.refunded_minor,
-               currency = excluded.currency, currency_exponent = excluded.currency_exponent,
-               status = excluded.status, customer = excluded.customer,
-               description = excluded.description,
-               balance_transaction_external_id = excluded.balance_transaction_external_id,
-               created = excluded.created, raw_json = excluded.raw_json,
-               updated_at = excluded.updated_at
-             WHERE payments.raw_json IS NOT excluded.raw_json
-             RETURNING id",
-        &id,
-        params![
-            id,
-            connection_id,
-            p.external_id,
-            p.amount_minor,
-            p.refunded_minor,
-            p.currency,
-            p.currency_exponent,
-            p.status,
-            p.customer,
-            p.description,
-            p.balance_transaction_external_id,
-            p.created,
-            p.raw_json,
-            switchboard_core::now_rfc3339()
-        ],
-    )
+    Ok(upsert_many(conn, connection_id, std::slice::from_ref(p))?.outcome())
 }
 
 /// Columns of a [`PaymentView`]; fee and net come from the payment's balance transaction when
@@ -186,6 +195,32 @@ mod tests {
         assert_eq!(
             page(&conn, None, 10, None).unwrap().items[0].status,
             "failed"
+        );
+    }
+
+    #[test]
+    fn a_batch_across_several_statements_counts_each_object_once() {
+        let store = crate::test_store();
+        let conn = store.conn();
+        let first: Vec<_> = (0..150).map(|n| record(n, 10)).collect();
+        let done = upsert_many(&conn, "c1", &first).unwrap();
+        assert_eq!((done.inserted, done.updated, done.unchanged), (150, 0, 0));
+        // 250 objects (three statements): 100 unchanged, 50 changed, 100 new.
+        let mut second = first.clone();
+        for p in &mut second[100..] {
+            p.status = "refunded".into();
+            p.raw_json = format!("{{\"id\":\"{}\",\"refunded\":true}}", p.external_id);
+        }
+        second.extend((150..250).map(|n| record(n, 20)));
+        let done = upsert_many(&conn, "c1", &second).unwrap();
+        assert_eq!(
+            (done.inserted, done.updated, done.unchanged),
+            (100, 50, 100)
+        );
+        assert_eq!(count(&conn, None).unwrap(), 250);
+        assert_eq!(
+            upsert_many(&conn, "c1", &[]).unwrap(),
+            UpsertCounts::default()
         );
     }
 

@@ -1,46 +1,55 @@
 //! Refunds, keyed by (connection, external id), linked to their payment by its external id.
 
 use crate::Result;
+use crate::upsert::{ObjectTable, UpsertCounts, upsert_rows};
+use rusqlite::types::ToSql;
 use rusqlite::{Connection, params};
 use switchboard_core::records::{RefundRecord, UpsertOutcome};
 use switchboard_core::unix_to_rfc3339;
 use switchboard_core::views::RefundView;
 
+const TABLE: ObjectTable = ObjectTable {
+    name: "refunds",
+    columns: &[
+        "external_id",
+        "payment_external_id",
+        "amount_minor",
+        "currency",
+        "currency_exponent",
+        "status",
+        "reason",
+        "balance_transaction_external_id",
+        "created",
+        "raw_json",
+    ],
+};
+
+/// Inserts or updates by (connection, external id); identical objects are left untouched.
+pub fn upsert_many(
+    conn: &Connection,
+    connection_id: &str,
+    refunds: &[RefundRecord],
+) -> Result<UpsertCounts> {
+    upsert_rows(conn, &TABLE, connection_id, refunds, |r, v| {
+        v.extend([
+            r.external_id.to_sql()?,
+            r.payment_external_id.to_sql()?,
+            r.amount_minor.to_sql()?,
+            r.currency.to_sql()?,
+            r.currency_exponent.to_sql()?,
+            r.status.to_sql()?,
+            r.reason.to_sql()?,
+            r.balance_transaction_external_id.to_sql()?,
+            r.created.to_sql()?,
+            r.raw_json.to_sql()?,
+        ]);
+        Ok(())
+    })
+}
+
+/// [`upsert_many`] for one refund.
 pub fn upsert(conn: &Connection, connection_id: &str, r: &RefundRecord) -> Result<UpsertOutcome> {
-    let id = crate::new_id();
-    crate::upsert_object(
-        conn,
-        "INSERT INTO refunds (id, connection_id, external_id, payment_external_id, amount_minor,
-               currency, currency_exponent, status, reason, balance_transaction_external_id, created,
-               raw_json, updated_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
-             ON CONFLICT (connection_id, external_id) DO UPDATE SET
-               payment_external_id = excluded.payment_external_id,
-               amount_minor = excluded.amount_minor, currency = excluded.currency,
-               currency_exponent = excluded.currency_exponent, status = excluded.status,
-               reason = excluded.reason,
-               balance_transaction_external_id = excluded.balance_transaction_external_id,
-               created = excluded.created, raw_json = excluded.raw_json,
-               updated_at = excluded.updated_at
-             WHERE refunds.raw_json IS NOT excluded.raw_json
-             RETURNING id",
-        &id,
-        params![
-            id,
-            connection_id,
-            r.external_id,
-            r.payment_external_id,
-            r.amount_minor,
-            r.currency,
-            r.currency_exponent,
-            r.status,
-            r.reason,
-            r.balance_transaction_external_id,
-            r.created,
-            r.raw_json,
-            switchboard_core::now_rfc3339()
-        ],
-    )
+    Ok(upsert_many(conn, connection_id, std::slice::from_ref(r))?.outcome())
 }
 
 pub fn for_payment(
