@@ -53,7 +53,8 @@ pub struct Exchange {
     pub status: u16,
     pub request_id: Option<String>,
     pub retry_after_secs: Option<u64>,
-    pub body: Vec<u8>,
+    /// The body as the client received it (not copied: a list page is a few hundred KB).
+    pub body: bytes::Bytes,
 }
 
 /// A connection's protection around each request: its circuit breaker and its rate limiter
@@ -144,7 +145,7 @@ pub async fn execute(
                 status,
                 request_id,
                 retry_after_secs,
-                body: body.to_vec(),
+                body,
             })
         }
         Err(e) => {

@@ -129,7 +129,7 @@ impl Stripe {
         &self,
         path: &str,
         query: &[(&str, String)],
-    ) -> Result<(Vec<u8>, Option<String>), ProviderError> {
+    ) -> Result<(bytes::Bytes, Option<String>), ProviderError> {
         let request = self
             .client
             .get(format!("{}{}", self.api_base, path))
