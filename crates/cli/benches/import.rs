@@ -3,6 +3,9 @@
 //! Prints records per second next to the floor of the same run (the same HTTP client fetching
 //! the same pages over one keep-alive connection, reading bodies fully, without parsing or
 //! storing), the CLI's peak RSS, and the database size per 1,000 payments.
+//! The machine is shared and noisy (the same import varies by ±25% run to run), so the floor
+//! and the import alternate `SWITCHBOARD_BENCH_ROUNDS` times (default 5), each into a fresh data
+//! dir, and the medians are printed with the range.
 //! Run: `cargo bench -p switchboard-cli --bench import` (`SWITCHBOARD_BENCH_CHARGES` resizes).
 
 use std::io::{BufRead, BufReader};
@@ -22,8 +25,15 @@ fn switchboard(data_dir: &Path) -> Command {
     cmd
 }
 
-/// Pages through one Stripe list with the app's own HTTP client; returns objects seen.
-async fn floor_list(client: &reqwest::Client, base: &str, key: &str, path: &str) -> usize {
+/// Pages through one Stripe list with the app's own HTTP client; returns the objects seen.
+/// `prefix` is the list's object id prefix (nested objects have ids too).
+async fn floor_list(
+    client: &reqwest::Client,
+    base: &str,
+    key: &str,
+    path: &str,
+    prefix: &str,
+) -> usize {
     let mut after: Option<String> = None;
     let mut objects = 0;
     loop {
@@ -47,7 +57,7 @@ async fn floor_list(client: &reqwest::Client, base: &str, key: &str, path: &str)
         let ids: Vec<&str> = text
             .match_indices("\"id\":\"")
             .filter_map(|(i, m)| text[i + m.len()..].split('"').next())
-            .filter(|id| id.starts_with("ch_") || id.starts_with("txn_"))
+            .filter(|id| id.starts_with(prefix))
             .collect();
         objects += ids.len();
         if !text.contains("\"has_more\":true") {
@@ -92,24 +102,97 @@ fn main() {
         .unwrap()
         .to_string();
 
-    // Floor: fetch the same pages, no parsing or storing.
+    // The sandbox's announced budget, not Stripe's test-mode 25/s: measure the engine.
+    let per_second = ready["providers"]["stripe"]["rate_limits"]["per_second"]
+        .as_u64()
+        .expect("the sandbox announces its budget");
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
     let client = switchboard_providers::http::client();
-    let started = Instant::now();
-    let floor_records = runtime.block_on(async {
-        floor_list(&client, &base, &key, "/v1/charges").await
-            + floor_list(&client, &base, &key, "/v1/balance_transactions").await
-    });
-    let floor_secs = started.elapsed().as_secs_f64();
+    let rounds: usize = std::env::var("SWITCHBOARD_BENCH_ROUNDS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(5)
+        .max(1);
+    let (mut floor_rates, mut import_rates, mut peaks) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut records, mut db_bytes) = (0, 0);
+    for round in 0..rounds {
+        // Floor: the pages the import fetches (refunds too), no parsing or storing; the records
+        // counted are the charges and balance transactions, as for the import.
+        let started = Instant::now();
+        let floor_records = runtime.block_on(async {
+            let charges = floor_list(&client, &base, &key, "/v1/charges", "ch_").await;
+            floor_list(&client, &base, &key, "/v1/refunds", "re_").await;
+            charges + floor_list(&client, &base, &key, "/v1/balance_transactions", "txn_").await
+        });
+        floor_rates.push(floor_records as f64 / started.elapsed().as_secs_f64());
 
-    // The real import through the release CLI.
-    let data = work.path().join("data");
-    let mut connect = switchboard(&data)
-        .args(["connect", "stripe", "--name", "Bench", "--api-base", &base])
+        let data = work.path().join(format!("data-{round}"));
+        let (rate, peak, fetched) = import(&data, &base, &key, per_second);
+        import_rates.push(rate);
+        peaks.push(peak);
+        assert_eq!(
+            fetched, floor_records,
+            "the import and the floor saw the same records"
+        );
+        records = fetched;
+        db_bytes = ["switchboard.db", "switchboard.db-wal"]
+            .iter()
+            .filter_map(|f| std::fs::metadata(data.join(f)).ok())
+            .map(|m| m.len())
+            .sum();
+        // Its dirty pages would otherwise be written back during the next round's import.
+        let _ = std::fs::remove_dir_all(&data);
+    }
+    let _ = sandbox.kill();
+    let _ = sandbox.wait();
+    let (floor, import) = (Stats::of(floor_rates), Stats::of(import_rates));
+    println!(
+        "bench import charges={charges} records={records} rounds={rounds} records_per_s={:.0} (min {:.0}, max {:.0})",
+        import.median, import.min, import.max
+    );
+    println!(
+        "bench import_floor records_per_s={:.0} (min {:.0}, max {:.0}) ratio={:.1}x",
+        floor.median,
+        floor.min,
+        floor.max,
+        floor.median / import.median
+    );
+    println!(
+        "bench import_resources peak_rss_mib={:.1} db_kib_per_1000_payments={:.0}",
+        peaks.iter().copied().max().unwrap_or(0) as f64 / 1024.0,
+        db_bytes as f64 / 1024.0 / (charges as f64 / 1000.0)
+    );
+}
+
+/// Median and range of one measure over the rounds.
+struct Stats {
+    median: f64,
+    min: f64,
+    max: f64,
+}
+
+impl Stats {
+    fn of(mut values: Vec<f64>) -> Stats {
+        values.sort_by(f64::total_cmp);
+        Stats {
+            median: values[values.len() / 2],
+            min: values[0],
+            max: values[values.len() - 1],
+        }
+    }
+}
+
+/// Connects a fresh data dir to the sandbox and runs `sync run` in the release CLI; returns
+/// records (charges and balance transactions) per second, the CLI's peak RSS in KiB, and the
+/// records fetched.
+fn import(data: &Path, base: &str, key: &str, per_second: u64) -> (f64, u64, usize) {
+    let mut connect = switchboard(data)
+        .args(["connect", "stripe", "--name", "Bench", "--api-base", base])
         .stdin(Stdio::piped())
+        .stdout(Stdio::null())
         .spawn()
         .unwrap();
     use std::io::Write;
@@ -120,11 +203,7 @@ fn main() {
         .write_all(key.as_bytes())
         .unwrap();
     assert!(connect.wait().unwrap().success());
-    // The sandbox's announced budget, not Stripe's test-mode 25/s: measure the engine.
-    let per_second = ready["providers"]["stripe"]["rate_limits"]["per_second"]
-        .as_u64()
-        .expect("the sandbox announces its budget");
-    let budget = switchboard(&data)
+    let budget = switchboard(data)
         .args(["connections", "set-budget", "Bench", "--per-second"])
         .arg(per_second.to_string())
         .stdout(Stdio::null())
@@ -132,7 +211,7 @@ fn main() {
         .unwrap();
     assert!(budget.success());
     let started = Instant::now();
-    let mut sync = switchboard(&data)
+    let mut sync = switchboard(data)
         .args(["sync", "run", "--json"])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -144,7 +223,7 @@ fn main() {
         peak = peak.max(peak_rss_kib(pid).unwrap_or(0));
         std::thread::sleep(Duration::from_millis(5));
     }
-    let import_secs = started.elapsed().as_secs_f64();
+    let seconds = started.elapsed().as_secs_f64();
     let mut out = String::new();
     std::io::Read::read_to_string(&mut sync.stdout.take().unwrap(), &mut out).unwrap();
     let mut records = 0;
@@ -155,28 +234,8 @@ fn main() {
             run["stream"].as_str(),
             Some("charges" | "balance_transactions")
         ) {
-            records += run["fetched"].as_i64().unwrap();
+            records += run["fetched"].as_u64().unwrap() as usize;
         }
     }
-    let db_bytes: u64 = ["switchboard.db", "switchboard.db-wal"]
-        .iter()
-        .filter_map(|f| std::fs::metadata(data.join(f)).ok())
-        .map(|m| m.len())
-        .sum();
-    let _ = sandbox.kill();
-    let _ = sandbox.wait();
-    let floor_rate = floor_records as f64 / floor_secs;
-    let import_rate = records as f64 / import_secs;
-    println!(
-        "bench import charges={charges} records={records} seconds={import_secs:.2} records_per_s={import_rate:.0}"
-    );
-    println!(
-        "bench import_floor records={floor_records} seconds={floor_secs:.2} records_per_s={floor_rate:.0} ratio={:.1}x",
-        floor_rate / import_rate
-    );
-    println!(
-        "bench import_resources peak_rss_mib={:.1} db_kib_per_1000_payments={:.0}",
-        peak as f64 / 1024.0,
-        db_bytes as f64 / 1024.0 / (charges as f64 / 1000.0)
-    );
+    (records as f64 / seconds, peak, records)
 }

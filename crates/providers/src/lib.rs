@@ -21,6 +21,26 @@ pub enum Record {
     BalanceTransaction(BalanceTransactionRecord),
 }
 
+impl Record {
+    /// The provider's id of the object.
+    pub fn external_id(&self) -> &str {
+        match self {
+            Record::Payment(p) => &p.external_id,
+            Record::Refund(r) => &r.external_id,
+            Record::BalanceTransaction(b) => &b.external_id,
+        }
+    }
+
+    /// When the provider created the object (unix seconds).
+    pub fn created(&self) -> i64 {
+        match self {
+            Record::Payment(p) => p.created,
+            Record::Refund(r) => r.created,
+            Record::BalanceTransaction(b) => b.created,
+        }
+    }
+}
+
 /// Where a page starts: objects created at or after `created_gte`, after the object
 /// `starting_after` in the provider's newest-first order.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

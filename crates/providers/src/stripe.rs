@@ -289,25 +289,35 @@ pub fn parse_list(stream: &str, body: &[u8]) -> Result<Page, ProviderError> {
     };
     for object in data {
         let raw = object.get();
-        let head: ObjectHead<'_> = serde_json::from_str(raw).unwrap_or_default();
-        if let Some(id) = &head.id {
-            page.last_id = Some(id.to_string());
-        }
-        if let Some(created) = head.created {
-            page.max_created = Some(page.max_created.map_or(created, |m| m.max(created)));
-        }
         let parsed = match stream {
             "charges" => parse_charge_raw(raw, &mut page.warnings).map(Record::Payment),
             "refunds" => parse_refund_raw(raw, &mut page.warnings).map(Record::Refund),
             _ => parse_balance_transaction_raw(raw, &mut page.warnings)
                 .map(Record::BalanceTransaction),
         };
-        match parsed {
-            Ok(record) => page.records.push(record),
-            Err(reason) => page.rejected.push(Rejected {
-                external_id: head.id.map(Cow::into_owned),
-                reason,
-            }),
+        // Paging moves past every object, usable or not: a usable one carries its id and
+        // `created`; only an unusable one is read again for them (one pass per object, not two).
+        let (id, created) = match parsed {
+            Ok(record) => {
+                let head = (record.external_id().to_string(), record.created());
+                page.records.push(record);
+                (Some(head.0), Some(head.1))
+            }
+            Err(reason) => {
+                let head: ObjectHead<'_> = serde_json::from_str(raw).unwrap_or_default();
+                let id = head.id.map(Cow::into_owned);
+                page.rejected.push(Rejected {
+                    external_id: id.clone(),
+                    reason,
+                });
+                (id, head.created)
+            }
+        };
+        if id.is_some() {
+            page.last_id = id;
+        }
+        if let Some(created) = created {
+            page.max_created = Some(page.max_created.map_or(created, |m| m.max(created)));
         }
     }
     if page.has_more && page.last_id.is_none() {
