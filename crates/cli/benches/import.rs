@@ -67,6 +67,19 @@ async fn floor_list(
     }
 }
 
+/// CPU seconds (user + system) used by this process's waited-for children so far: a steadier
+/// measure than wall time on a shared machine.
+fn children_cpu_secs() -> f64 {
+    let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
+    // SAFETY: getrusage fills the struct it is given; RUSAGE_CHILDREN is a valid `who`.
+    let usage = unsafe {
+        libc::getrusage(libc::RUSAGE_CHILDREN, usage.as_mut_ptr());
+        usage.assume_init()
+    };
+    let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    secs(usage.ru_utime) + secs(usage.ru_stime)
+}
+
 fn peak_rss_kib(pid: u32) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     status
@@ -117,6 +130,7 @@ fn main() {
         .unwrap_or(5)
         .max(1);
     let (mut floor_rates, mut import_rates, mut peaks) = (Vec::new(), Vec::new(), Vec::new());
+    let mut cpu_per_1000 = Vec::new();
     let (mut records, mut db_bytes) = (0, 0);
     for round in 0..rounds {
         // Floor: the pages the import fetches (refunds too), no parsing or storing; the records
@@ -130,8 +144,9 @@ fn main() {
         floor_rates.push(floor_records as f64 / started.elapsed().as_secs_f64());
 
         let data = work.path().join(format!("data-{round}"));
-        let (rate, peak, fetched) = import(&data, &base, &key, per_second);
+        let (rate, peak, fetched, cpu) = import(&data, &base, &key, per_second);
         import_rates.push(rate);
+        cpu_per_1000.push(cpu * 1e6 / fetched as f64);
         peaks.push(peak);
         assert_eq!(
             fetched, floor_records,
@@ -148,7 +163,11 @@ fn main() {
     }
     let _ = sandbox.kill();
     let _ = sandbox.wait();
-    let (floor, import) = (Stats::of(floor_rates), Stats::of(import_rates));
+    let (floor, import, cpu) = (
+        Stats::of(floor_rates),
+        Stats::of(import_rates),
+        Stats::of(cpu_per_1000),
+    );
     println!(
         "bench import charges={charges} records={records} rounds={rounds} records_per_s={:.0} (min {:.0}, max {:.0})",
         import.median, import.min, import.max
@@ -161,7 +180,10 @@ fn main() {
         floor.median / import.median
     );
     println!(
-        "bench import_resources peak_rss_mib={:.1} db_kib_per_1000_payments={:.0}",
+        "bench import_resources cpu_ms_per_1000_records={:.1} (min {:.1}, max {:.1}) peak_rss_mib={:.1} db_kib_per_1000_payments={:.0}",
+        cpu.median,
+        cpu.min,
+        cpu.max,
         peaks.iter().copied().max().unwrap_or(0) as f64 / 1024.0,
         db_bytes as f64 / 1024.0 / (charges as f64 / 1000.0)
     );
@@ -186,9 +208,9 @@ impl Stats {
 }
 
 /// Connects a fresh data dir to the sandbox and runs `sync run` in the release CLI; returns
-/// records (charges and balance transactions) per second, the CLI's peak RSS in KiB, and the
-/// records fetched.
-fn import(data: &Path, base: &str, key: &str, per_second: u64) -> (f64, u64, usize) {
+/// records (charges and balance transactions) per second, the CLI's peak RSS in KiB, the
+/// records fetched, and the CPU seconds the sync used.
+fn import(data: &Path, base: &str, key: &str, per_second: u64) -> (f64, u64, usize, f64) {
     let mut connect = switchboard(data)
         .args(["connect", "stripe", "--name", "Bench", "--api-base", base])
         .stdin(Stdio::piped())
@@ -210,6 +232,7 @@ fn import(data: &Path, base: &str, key: &str, per_second: u64) -> (f64, u64, usi
         .status()
         .unwrap();
     assert!(budget.success());
+    let cpu_before = children_cpu_secs();
     let started = Instant::now();
     let mut sync = switchboard(data)
         .args(["sync", "run", "--json"])
@@ -224,6 +247,7 @@ fn import(data: &Path, base: &str, key: &str, per_second: u64) -> (f64, u64, usi
         std::thread::sleep(Duration::from_millis(5));
     }
     let seconds = started.elapsed().as_secs_f64();
+    let cpu = children_cpu_secs() - cpu_before;
     let mut out = String::new();
     std::io::Read::read_to_string(&mut sync.stdout.take().unwrap(), &mut out).unwrap();
     let mut records = 0;
@@ -237,5 +261,5 @@ fn import(data: &Path, base: &str, key: &str, per_second: u64) -> (f64, u64, usi
             records += run["fetched"].as_u64().unwrap() as usize;
         }
     }
-    (records as f64 / seconds, peak, records)
+    (records as f64 / seconds, peak, records, cpu)
 }
