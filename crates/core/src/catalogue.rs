@@ -1,8 +1,14 @@
 //! The provider catalogue: what the app knows about each provider, as data.
 //! Adapters and the UI read it instead of carrying their own constants.
 
+mod oauth;
+
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
+
+pub use oauth::{
+    ClientAuth, LoopbackRedirect, OAuthInfo, Param, RevokeStyle, TokenBody, TokenLifetimes,
+};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
 #[serde(rename_all = "snake_case")]
@@ -80,6 +86,8 @@ pub struct ProviderInfo {
     pub daily_reset: DailyReset,
     /// Whether the app can connect it yet; the UI shows the rest as "coming".
     pub available: bool,
+    /// OAuth facts for providers that connect through OAuth.
+    pub oauth: Option<&'static OAuthInfo>,
 }
 
 const NO_LIMITS: RateLimits = RateLimits {
@@ -109,6 +117,7 @@ pub static PROVIDERS: &[ProviderInfo] = &[
         }),
         daily_reset: DailyReset::Rolling24h,
         available: true,
+        oauth: None,
     },
     ProviderInfo {
         key: "paypal",
@@ -123,6 +132,7 @@ pub static PROVIDERS: &[ProviderInfo] = &[
         test_rate_limits: None,
         daily_reset: DailyReset::Rolling24h,
         available: false,
+        oauth: None,
     },
     ProviderInfo {
         key: "square",
@@ -137,6 +147,7 @@ pub static PROVIDERS: &[ProviderInfo] = &[
         test_rate_limits: None,
         daily_reset: DailyReset::Rolling24h,
         available: false,
+        oauth: Some(&oauth::SQUARE),
     },
     ProviderInfo {
         key: "xero",
@@ -157,6 +168,7 @@ pub static PROVIDERS: &[ProviderInfo] = &[
         test_rate_limits: None,
         daily_reset: DailyReset::Rolling24h,
         available: false,
+        oauth: Some(&oauth::XERO),
     },
     ProviderInfo {
         key: "quickbooks",
@@ -177,6 +189,7 @@ pub static PROVIDERS: &[ProviderInfo] = &[
         test_rate_limits: None,
         daily_reset: DailyReset::Rolling24h,
         available: false,
+        oauth: Some(&oauth::QUICKBOOKS),
     },
     ProviderInfo {
         key: "myob",
@@ -197,6 +210,7 @@ pub static PROVIDERS: &[ProviderInfo] = &[
         test_rate_limits: None,
         daily_reset: DailyReset::Rolling24h,
         available: false,
+        oauth: Some(&oauth::MYOB),
     },
     ProviderInfo {
         key: "sendgrid",
@@ -212,6 +226,7 @@ pub static PROVIDERS: &[ProviderInfo] = &[
         test_rate_limits: None,
         daily_reset: DailyReset::Rolling24h,
         available: false,
+        oauth: None,
     },
     ProviderInfo {
         key: "smtp",
@@ -225,6 +240,7 @@ pub static PROVIDERS: &[ProviderInfo] = &[
         test_rate_limits: None,
         daily_reset: DailyReset::Rolling24h,
         available: false,
+        oauth: None,
     },
     ProviderInfo {
         key: "twilio",
@@ -245,6 +261,7 @@ pub static PROVIDERS: &[ProviderInfo] = &[
         test_rate_limits: None,
         daily_reset: DailyReset::Rolling24h,
         available: false,
+        oauth: None,
     },
     ProviderInfo {
         key: "mautic",
@@ -258,6 +275,7 @@ pub static PROVIDERS: &[ProviderInfo] = &[
         test_rate_limits: None,
         daily_reset: DailyReset::Rolling24h,
         available: false,
+        oauth: Some(&oauth::MAUTIC),
     },
     ProviderInfo {
         key: "billionmail",
@@ -271,6 +289,7 @@ pub static PROVIDERS: &[ProviderInfo] = &[
         test_rate_limits: None,
         daily_reset: DailyReset::Rolling24h,
         available: false,
+        oauth: None,
     },
     ProviderInfo {
         key: "google_calendar",
@@ -290,6 +309,7 @@ pub static PROVIDERS: &[ProviderInfo] = &[
         test_rate_limits: None,
         daily_reset: DailyReset::Rolling24h,
         available: false,
+        oauth: Some(&oauth::GOOGLE),
     },
 ];
 

@@ -2,6 +2,7 @@
 import type { AuthStyle } from "./AuthStyle";
 import type { Category } from "./Category";
 import type { DailyReset } from "./DailyReset";
+import type { OAuthInfo } from "./OAuthInfo";
 import type { RateLimits } from "./RateLimits";
 
 export type ProviderInfo = { 
@@ -28,4 +29,8 @@ daily_reset: DailyReset,
 /**
  * Whether the app can connect it yet; the UI shows the rest as "coming".
  */
-available: boolean, };
+available: boolean, 
+/**
+ * OAuth facts for providers that connect through OAuth.
+ */
+oauth: OAuthInfo | null, };
