@@ -8,6 +8,7 @@ mod checkpointer;
 pub mod connections;
 pub mod cursors;
 mod migrations;
+pub mod oauth_grants;
 pub mod outbox;
 pub mod payments;
 pub mod rate_budget;
@@ -117,6 +118,27 @@ impl Store {
             conn: Mutex::new(conn),
             _checkpointer: None,
         })
+    }
+
+    /// Runs `f` in one IMMEDIATE transaction committed with `synchronous=FULL`: in WAL mode
+    /// the usual `NORMAL` survives a crash of the app but may lose the last commits on a power
+    /// cut; a rotated refresh token must survive both (the provider has already invalidated
+    /// the previous one), so its commit also syncs the WAL.
+    pub fn write_durably<T>(
+        &self,
+        f: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T>,
+    ) -> Result<T> {
+        let mut conn = self.conn();
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        let result = (|| {
+            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            let value = f(&tx)?;
+            tx.commit()?;
+            Ok(value)
+        })();
+        // Back to the workspace's setting whatever happened (the transaction is gone by now).
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        result
     }
 
     /// The connection, for one module's queries. A poisoned lock is recovered: SQLite's own

@@ -13,6 +13,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0006_settings.sql"),
     include_str!("migrations/0007_sync_schedule.sql"),
     include_str!("migrations/0008_drop_unused_index.sql"),
+    include_str!("migrations/0009_oauth.sql"),
 ];
 
 pub(crate) const LATEST: i64 = MIGRATIONS.len() as i64;
