@@ -3,7 +3,7 @@
 //! setting, and the master key export that lets a backup be restored on another machine.
 //! The file-level work lives in `switchboard_store::backup`; this is the policy around it.
 
-use crate::stream_lock::{self, StreamLock};
+use crate::locks::{self, FileLock};
 use crate::workspace::Workspace;
 use crate::{Result, errors};
 use std::collections::{BTreeMap, HashSet};
@@ -339,7 +339,7 @@ fn interrupt_restored_runs(
     for (connection_id, stream) in running {
         let ours = held.contains(&(connection_id.clone(), stream.clone()));
         let free = ours
-            || stream_lock::try_lock(workspace_folder, &connection_id, &stream)
+            || locks::try_lock(workspace_folder, &connection_id, &stream)
                 .ok()
                 .flatten()
                 .is_some();
@@ -356,7 +356,7 @@ fn interrupt_restored_runs(
 fn lock_all_streams(
     store: &Store,
     workspace_folder: &Path,
-) -> Result<(Vec<StreamLock>, HashSet<Stream>)> {
+) -> Result<(Vec<FileLock>, HashSet<Stream>)> {
     let streams: Vec<(String, String)> = {
         let conn = store.conn();
         let mut stmt = conn
@@ -369,7 +369,7 @@ fn lock_all_streams(
     let mut locks = Vec::new();
     let mut held = HashSet::new();
     for (connection_id, stream) in streams {
-        match stream_lock::try_lock(workspace_folder, &connection_id, &stream) {
+        match locks::try_lock(workspace_folder, &connection_id, &stream) {
             Ok(Some(lock)) => {
                 locks.push(lock);
                 held.insert((connection_id, stream));

@@ -7,9 +7,9 @@ mod data_dir;
 mod demo;
 mod errors;
 mod health;
+mod locks;
 mod outbox;
 pub mod scheduler;
-mod stream_lock;
 pub mod sync;
 mod workspace;
 

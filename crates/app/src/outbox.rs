@@ -19,7 +19,7 @@
 
 use crate::sync::{RetryPolicy, blocking, retry_wait};
 use crate::workspace::Workspace;
-use crate::{Result, errors, stream_lock};
+use crate::{Result, errors, locks};
 use serde_json::{Value, json};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -393,7 +393,7 @@ impl Workspace {
     /// Sends every due item once (items left `sending` by a dead process first get looked
     /// up). Fails with a retryable `conflict` when another process is working on the outbox.
     pub async fn process_outbox(&self) -> Result<OutboxRunView> {
-        let _lock = match stream_lock::try_lock(&self.folder, "outbox", "send") {
+        let _lock = match locks::try_lock(&self.folder, "outbox", "send") {
             Ok(Some(lock)) => lock,
             Ok(None) => {
                 return Err(CommandError::new(

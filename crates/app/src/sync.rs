@@ -3,7 +3,7 @@
 //! at any instant resumes after its last committed page, with no duplicate (upserts are keyed
 //! by connection + external id) and no gap (the checkpoint never passes an uncommitted page).
 
-use crate::{errors, stream_lock};
+use crate::{errors, locks};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
@@ -91,7 +91,7 @@ pub(crate) async fn run_stream(job: StreamJob<'_>) -> Result<SyncRunView, Comman
     let holder = job.holder.to_string();
     // The stream's OS lock first: held until this function returns, released by the OS if the
     // process dies, so a crash never blocks the next run.
-    let _lock = match stream_lock::try_lock(job.folder, &conn_id, &stream) {
+    let _lock = match locks::try_lock(job.folder, &conn_id, &stream) {
         Ok(Some(lock)) => lock,
         Ok(None) => {
             let (c, st) = (conn_id.clone(), stream.clone());

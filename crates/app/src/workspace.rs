@@ -574,7 +574,7 @@ fn interrupt_orphaned_runs(folder: &Path, store: &Store) -> Result<()> {
     let running =
         switchboard_store::sync_leases::running_streams(&store.conn()).map_err(errors::store)?;
     for (connection_id, stream) in running {
-        let lock = crate::stream_lock::try_lock(folder, &connection_id, &stream)
+        let lock = crate::locks::try_lock(folder, &connection_id, &stream)
             .map_err(|e| errors::internal(format!("cannot check the sync lock: {e}")))?;
         if lock.is_some() {
             let marked = sync_runs::mark_interrupted(&store.conn(), &connection_id, &stream)

@@ -1,5 +1,5 @@
 //! Run leases: the record of which process runs which stream. Mutual exclusion itself comes
-//! from an OS file lock held by the running process (see `switchboard-app`'s `stream_lock`):
+//! from an OS file lock held by the running process (see `switchboard-app`'s `locks`):
 //! the OS drops it when the process dies, so this table never needs a time-to-live.
 
 use crate::Result;
