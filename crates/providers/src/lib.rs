@@ -6,6 +6,7 @@ pub mod breaker;
 pub mod error;
 pub mod http;
 pub mod limiter;
+pub mod oauth;
 pub mod stripe;
 
 pub use error::{ProviderError, ProviderErrorKind};

@@ -127,7 +127,8 @@ pub static XERO: OAuthInfo = OAuthInfo {
         "accounting.settings.read",
     ],
     authorize_params: &[],
-    // Xero rejects 127.0.0.1 and needs the exact URI (host and port) registered.
+    // Xero takes plain http only for `localhost` (every other redirect must be https) and
+    // matches the registered URI exactly, port included: the port must be the registered one.
     redirect: LoopbackRedirect {
         host: "localhost",
         port: Some(53682),
@@ -136,6 +137,8 @@ pub static XERO: OAuthInfo = OAuthInfo {
     redirect_params: &[],
     client_auth: ClientAuth::None,
     token_body: TokenBody::Form,
+    // FAQ: access tokens last 30 minutes; a refresh returns a new refresh token, the old one
+    // can be retried for 30 minutes; unused refresh tokens expire after 60 days.
     tokens: TokenLifetimes {
         access_token_secs: 30 * 60,
         refresh_rotates: true,
@@ -153,6 +156,8 @@ pub static XERO: OAuthInfo = OAuthInfo {
         "https://developer.xero.com/documentation/guides/oauth2/auth-flow",
         "https://developer.xero.com/documentation/guides/oauth2/scopes",
         "https://developer.xero.com/documentation/guides/oauth2/token-types",
+        "https://developer.xero.com/faq/oauth2",
+        "https://developer.xero.com/faq/granular-scopes",
     ],
 };
 
@@ -163,8 +168,8 @@ pub static QUICKBOOKS: OAuthInfo = OAuthInfo {
     revoke_style: RevokeStyle::IntuitJson,
     scopes: &["com.intuit.quickbooks.accounting"],
     authorize_params: &[],
-    // Development keys accept http://localhost; production apps need an HTTPS redirect (the
-    // auth relay's).
+    // Development (sandbox) keys accept http://localhost; production redirects must be https
+    // and may not be IP addresses (so production goes through the auth relay's).
     redirect: LoopbackRedirect {
         host: "localhost",
         port: Some(53682),
@@ -173,6 +178,9 @@ pub static QUICKBOOKS: OAuthInfo = OAuthInfo {
     redirect_params: &["realmId"],
     client_auth: ClientAuth::SecretBasic,
     token_body: TokenBody::Form,
+    // Access tokens last one hour; refresh tokens 100 days, rolling (each refresh extends it),
+    // and the value changes about every 24 hours: always keep the latest. Since the 2025
+    // policy change a refresh token also has a hard limit of five years from consent.
     tokens: TokenLifetimes {
         access_token_secs: 60 * 60,
         refresh_rotates: true,
@@ -187,6 +195,8 @@ pub static QUICKBOOKS: OAuthInfo = OAuthInfo {
     docs: &[
         "https://developer.intuit.com/app/developer/qbo/docs/develop/authentication-and-authorization/oauth-2.0",
         "https://developer.intuit.com/app/developer/qbo/docs/develop/authentication-and-authorization/faq",
+        "https://developer.intuit.com/app/developer/qbo/docs/develop/authentication-and-authorization/set-redirect-uri",
+        "https://blogs.intuit.com/2025/11/12/important-changes-to-refresh-token-policy",
     ],
 };
 
@@ -225,7 +235,8 @@ pub static GOOGLE: OAuthInfo = OAuthInfo {
         access_token_secs: 3599,
         refresh_rotates: false,
         previous_refresh_grace_secs: 0,
-        // Apps in "testing" publishing status get refresh tokens that lapse after 7 days.
+        // A refresh token unused for six months stops working. Apps in "testing" publishing
+        // status get refresh tokens that lapse after 7 days whatever their use.
         refresh_lapses_unused_days: Some(180),
         consent_expires_days: None,
     },
@@ -243,15 +254,20 @@ pub static SQUARE: OAuthInfo = OAuthInfo {
     authorize_url: "https://connect.squareup.com/oauth2/authorize",
     token_url: "https://connect.squareup.com/oauth2/token",
     revoke_url: Some("https://connect.squareup.com/oauth2/revoke"),
+    // Revoking needs `Authorization: Client <application secret>`, which a PKCE client does not
+    // hold: without a configured secret the user removes the app in Square instead.
     revoke_style: RevokeStyle::SquareClientHeader,
+    // Payouts are read with PAYOUTS_READ (the Payouts API; BANK_ACCOUNTS_READ only covers the
+    // bank accounts list). Payment links (ORDERS_WRITE) are asked for when first used.
     scopes: &[
         "MERCHANT_PROFILE_READ",
         "PAYMENTS_READ",
         "PAYMENTS_WRITE",
         "CUSTOMERS_READ",
-        "BANK_ACCOUNTS_READ",
+        "PAYOUTS_READ",
     ],
     authorize_params: &[],
+    // Square requires an https redirect except in its Sandbox, which accepts http://localhost.
     redirect: LoopbackRedirect {
         host: "localhost",
         port: Some(53682),
@@ -261,8 +277,9 @@ pub static SQUARE: OAuthInfo = OAuthInfo {
     client_auth: ClientAuth::None,
     token_body: TokenBody::Json,
     tokens: TokenLifetimes {
-        // PKCE access tokens last 24 hours; refresh tokens are single-use and last 90 days.
-        access_token_secs: 24 * 60 * 60,
+        // Access tokens last 30 days (24 hours only when asked for `short_lived`). With PKCE
+        // every refresh returns a new single-use refresh token that expires in 90 days.
+        access_token_secs: 30 * 24 * 60 * 60,
         refresh_rotates: true,
         previous_refresh_grace_secs: 0,
         refresh_lapses_unused_days: Some(90),
@@ -271,10 +288,14 @@ pub static SQUARE: OAuthInfo = OAuthInfo {
     needs_client_secret: false,
     consent_note: "Your browser opens Square's sign-in page. Square asks you to allow \
         Switchboard to read your business profile, payments, customers and payouts, and to \
-        create refunds and payment links for you.",
+        create refunds for you. Switchboard asks again before it first creates a payment link.",
     docs: &[
         "https://developer.squareup.com/docs/oauth-api/overview",
         "https://developer.squareup.com/docs/oauth-api/refresh-revoke-limit-scope",
+        "https://developer.squareup.com/docs/oauth-api/receive-and-manage-tokens",
+        "https://developer.squareup.com/reference/square/objects/ObtainTokenResponse",
+        "https://developer.squareup.com/reference/square/o-auth/revoke-token",
+        "https://developer.squareup.com/reference/square/payouts-api/ListPayouts",
     ],
 };
 
@@ -289,28 +310,39 @@ pub static MYOB: OAuthInfo = OAuthInfo {
         "sme-banking",
         "sme-sales",
     ],
-    authorize_params: &[],
+    // Keys created since 12 March 2025 learn the company file only from the redirect's
+    // `businessId` (and `businessName`), which MYOB sends only with `prompt=consent`.
+    authorize_params: &[Param {
+        name: "prompt",
+        value: "consent",
+    }],
     redirect: LoopbackRedirect {
         host: "localhost",
         port: Some(53682),
         path: CALLBACK,
     },
-    redirect_params: &["businessId"],
+    redirect_params: &["businessId", "businessName"],
     client_auth: ClientAuth::SecretPost,
     token_body: TokenBody::Form,
     tokens: TokenLifetimes {
+        // Access tokens last 20 minutes (`expires_in` arrives as the string "1200").
         access_token_secs: 20 * 60,
         refresh_rotates: true,
         previous_refresh_grace_secs: 0,
+        // No lapse of an unused refresh token is documented (none found; unconfirmed).
         refresh_lapses_unused_days: None,
-        // Consent is renewed yearly.
+        // An administrator of the company file renews the consent yearly.
         consent_expires_days: Some(365),
     },
     needs_client_secret: true,
     consent_note: "Your browser opens MYOB's sign-in page. MYOB asks you to pick the company \
         file and to allow Switchboard to read and write its ledger, banking and sales, so \
         payments and fees can be posted. MYOB asks again once a year.",
-    docs: &["https://developer.myob.com/api/myob-business-api/api-overview/authentication/"],
+    docs: &[
+        "https://developer.myob.com/api/myob-business-api/api-overview/authentication/",
+        "https://developer.myob.com/api/myob-business-api/api-overview/granular_data_scopes",
+        "https://apisupport.myob.com/hc/en-us/articles/12861196770447-Retrieving-Company-File-GUIDs-via-MYOB-API-Post-March-2025",
+    ],
 };
 
 pub static MAUTIC: OAuthInfo = OAuthInfo {
@@ -329,6 +361,8 @@ pub static MAUTIC: OAuthInfo = OAuthInfo {
     redirect_params: &[],
     client_auth: ClientAuth::SecretPost,
     token_body: TokenBody::Form,
+    // Defaults of a Mautic instance (its operator can change both): access tokens last one
+    // hour; each refresh returns a new refresh token, valid 14 days from its issue.
     tokens: TokenLifetimes {
         access_token_secs: 60 * 60,
         refresh_rotates: true,
@@ -339,5 +373,8 @@ pub static MAUTIC: OAuthInfo = OAuthInfo {
     needs_client_secret: true,
     consent_note: "Your browser opens your Mautic's sign-in page. Mautic asks you to allow \
         Switchboard to use its API as you, to keep contacts and segments in step.",
-    docs: &["https://developer.mautic.org/#authorization"],
+    docs: &[
+        "https://devdocs.mautic.org/en/7.0/rest_api/authentication.html",
+        "https://developer.mautic.org/#authorization",
+    ],
 };
