@@ -11,6 +11,7 @@ mod locks;
 mod outbox;
 pub mod scheduler;
 pub mod sync;
+mod tokens;
 mod workspace;
 
 pub use backup::{

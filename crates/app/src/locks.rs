@@ -45,6 +45,13 @@ pub(crate) fn try_lock(
     }
 }
 
+/// Waits for the lock (blocking the thread: call it from the blocking pool).
+pub(crate) fn lock(folder: &Path, scope: &str, name: &str) -> std::io::Result<FileLock> {
+    let file = open(folder, scope, name)?;
+    file.lock()?;
+    Ok(FileLock { _file: file })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -57,5 +64,27 @@ mod tests {
         assert!(try_lock(dir.path(), "c1", "refunds").unwrap().is_some());
         drop(held);
         assert!(try_lock(dir.path(), "c1", "charges").unwrap().is_some());
+    }
+
+    #[test]
+    fn a_waiting_lock_is_granted_when_the_holder_lets_go() {
+        let dir = tempfile::tempdir().unwrap();
+        let held = lock(dir.path(), "c1", "oauth-refresh").unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let folder = dir.path().to_path_buf();
+        let waiter = std::thread::spawn(move || {
+            let got = lock(&folder, "c1", "oauth-refresh").unwrap();
+            tx.send(()).unwrap();
+            drop(got);
+        });
+        // Still held: the waiter cannot have it.
+        assert!(
+            rx.recv_timeout(std::time::Duration::from_millis(100))
+                .is_err()
+        );
+        drop(held);
+        rx.recv_timeout(std::time::Duration::from_secs(10))
+            .expect("granted after release");
+        waiter.join().unwrap();
     }
 }
