@@ -328,6 +328,13 @@ impl Workspace {
             };
         let name = display_name(&c.provider);
         let mut reasons = Vec::new();
+        let (token, token_lapses_at) = self.token_health(c, now_ms).await?;
+        if let (TokenState::Expiring, Some(at)) = (token, &token_lapses_at) {
+            reasons.push(format!(
+                "{name} will ask you to sign in again at {at}; reconnect before then so syncing \
+                 does not stop."
+            ));
+        }
         match c.status {
             ConnectionStatus::Connected => {}
             ConnectionStatus::NeedsReconnect => reasons.push(format!(
@@ -392,11 +399,46 @@ impl Workspace {
             circuit_retry_at: (circuit == CircuitState::Open)
                 .then(|| retry_at_ms.map(rfc3339_ms))
                 .flatten(),
-            token: TokenState::NotApplicable,
+            token,
+            token_lapses_at,
             budget,
             needs_attention: !reasons.is_empty(),
             reasons,
         })
+    }
+
+    /// The connection's OAuth sign-in state (`NotApplicable` without a grant) and when it
+    /// lapses whatever the app does.
+    async fn token_health(
+        &self,
+        c: &ConnectionView,
+        now_ms: i64,
+    ) -> Result<(TokenState, Option<String>)> {
+        let Some(lifetimes) = catalogue::provider(&c.provider)
+            .and_then(|p| p.oauth)
+            .map(|o| o.tokens)
+        else {
+            return Ok((TokenState::NotApplicable, None));
+        };
+        let id = c.id.clone();
+        let grant = blocking(&self.store, move |s| {
+            switchboard_store::oauth_grants::get(&s.conn(), &id)
+        })
+        .await?;
+        let Some(grant) = grant else {
+            return Ok((TokenState::NotApplicable, None));
+        };
+        let now = chrono::DateTime::from_timestamp_millis(now_ms).unwrap_or_default();
+        let (state, lapses_at) = crate::tokens::token_health(
+            &grant,
+            &lifetimes,
+            c.status == ConnectionStatus::NeedsReconnect,
+            now,
+        );
+        Ok((
+            state,
+            lapses_at.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+        ))
     }
 
     /// "Test connection": one cheap authenticated call (Stripe: `GET /v1/charges?limit=1`)

@@ -25,6 +25,7 @@ use chrono::{DateTime, Duration, Utc};
 use std::path::PathBuf;
 use std::sync::Arc;
 use switchboard_core::catalogue::TokenLifetimes;
+use switchboard_core::views::TokenState;
 use switchboard_core::{CommandError, ErrorCode};
 use switchboard_providers::ProviderError;
 use switchboard_providers::oauth::{OAuthClient, TokenSet};
@@ -128,6 +129,35 @@ pub(crate) fn keep_alive_due(
         .as_deref()
         .unwrap_or(&grant.consented_at);
     parse_time(since).is_some_and(|at| now - at >= Duration::days(i64::from(days)) * 2 / 3)
+}
+
+/// How long before an unpreventable lapse the user is warned.
+pub(crate) const LAPSE_WARNING: Duration = Duration::days(14);
+
+/// A grant's state for the health view, and when it lapses regardless of refreshing: the
+/// consent's end (MYOB: yearly) or the refresh token's own expiry, whichever comes first.
+pub(crate) fn token_health(
+    grant: &Grant,
+    lifetimes: &TokenLifetimes,
+    needs_reconnect: bool,
+    now: DateTime<Utc>,
+) -> (TokenState, Option<DateTime<Utc>>) {
+    let consent_ends = lifetimes.consent_expires_days.and_then(|days| {
+        parse_time(&grant.consented_at).map(|at| at + Duration::days(i64::from(days)))
+    });
+    let refresh_ends = grant.refresh_expires_at.as_deref().and_then(parse_time);
+    let lapses_at = match (consent_ends, refresh_ends) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    };
+    let state = if needs_reconnect {
+        TokenState::Revoked
+    } else if lapses_at.is_some_and(|at| at - LAPSE_WARNING <= now) {
+        TokenState::Expiring
+    } else {
+        TokenState::Valid
+    };
+    (state, lapses_at)
 }
 
 impl Tokens {
@@ -533,6 +563,44 @@ mod tests {
             view.status,
             switchboard_core::views::ConnectionStatus::Connected
         );
+    }
+
+    #[test]
+    fn a_consent_that_must_be_renewed_warns_two_weeks_ahead() {
+        let myob = switchboard_core::catalogue::provider("myob")
+            .unwrap()
+            .oauth
+            .unwrap()
+            .tokens;
+        let grant = |consented: &str, refresh_expires: Option<&str>| Grant {
+            connection_id: "c1".into(),
+            client_id: "client".into(),
+            access_expires_at: NOW.into(),
+            refresh_expires_at: refresh_expires.map(str::to_string),
+            last_refreshed_at: None,
+            consented_at: consented.into(),
+            generation: 1,
+        };
+        // Consented 355 days ago: the yearly renewal is 10 days away.
+        let (state, at) = token_health(&grant("2025-01-11T12:00:00Z", None), &myob, false, now());
+        assert_eq!(state, TokenState::Expiring);
+        assert_eq!(at, parse_time("2026-01-11T12:00:00Z"));
+        // A month after consent: fine.
+        let (state, _) = token_health(&grant("2025-12-01T12:00:00Z", None), &myob, false, now());
+        assert_eq!(state, TokenState::Valid);
+        // A refresh token's own expiry counts too, whichever comes first.
+        let (state, at) = token_health(
+            &grant("2025-12-01T12:00:00Z", Some("2026-01-05T00:00:00Z")),
+            &myob,
+            false,
+            now(),
+        );
+        assert_eq!(
+            (state, at),
+            (TokenState::Expiring, parse_time("2026-01-05T00:00:00Z"))
+        );
+        let (state, _) = token_health(&grant("2025-12-01T12:00:00Z", None), &myob, true, now());
+        assert_eq!(state, TokenState::Revoked);
     }
 
     #[test]

@@ -284,13 +284,19 @@ impl CircuitState {
     }
 }
 
-/// The state of a connection's OAuth token. API-key connections have none; the OAuth issue
-/// adds `valid`, `expiring`, `expired`, `revoked`.
+/// The state of a connection's OAuth sign-in. API-key connections have none.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
 #[ts(export)]
 pub enum TokenState {
     NotApplicable,
+    /// The app keeps it alive (refreshing ahead of expiry, and before an idle lapse).
+    Valid,
+    /// It lapses soon in a way the app cannot prevent (a consent that must be renewed, a
+    /// refresh token's hard limit): `token_lapses_at` says when; reconnect before then.
+    Expiring,
+    /// The provider refused it (revoked, lapsed): the connection needs reconnecting.
+    Revoked,
 }
 
 /// A connection's request budget: the limits in force and what is left of the daily one.
@@ -330,6 +336,8 @@ pub struct ConnectionHealthView {
     /// While `open`: when the breaker lets a trial request through (RFC 3339 UTC).
     pub circuit_retry_at: Option<String>,
     pub token: TokenState,
+    /// When the sign-in lapses whatever the app does (RFC 3339 UTC), when that is known.
+    pub token_lapses_at: Option<String>,
     pub budget: RateBudgetView,
     /// Whether a person should look at it; `reasons` says why.
     pub needs_attention: bool,

@@ -35,6 +35,12 @@ const RUN: Record<string, Tone> = {
   cancelled: "neutral",
 };
 
+const TOKEN: Record<string, StatusLook> = {
+  valid: { tone: "ok", label: "Active" },
+  expiring: { tone: "warn", label: "Renew soon" },
+  revoked: { tone: "bad", label: "Needs reconnecting" },
+};
+
 function look(table: Record<string, Tone>, value: string): StatusLook {
   return { tone: table[value] ?? "neutral", label: humanise(value) };
 }
@@ -42,6 +48,8 @@ function look(table: Record<string, Tone>, value: string): StatusLook {
 export const paymentStatus = (status: string): StatusLook => look(PAYMENT, status);
 export const connectionStatus = (status: string): StatusLook => look(CONNECTION, status);
 export const runStatus = (status: string): StatusLook => look(RUN, status);
+/** An OAuth sign-in's state; `null` for connections without one (API keys). */
+export const tokenStatus = (state: string): StatusLook | null => TOKEN[state] ?? null;
 
 /**
  * A run that stopped early without anything going wrong with the provider: cancelled by the

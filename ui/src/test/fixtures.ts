@@ -67,6 +67,7 @@ export const stripe: ProviderInfo = {
   test_rate_limits: { per_second: 25, per_minute: null, per_day: null, concurrent: null },
   daily_reset: "rolling_24h",
   available: true,
+  oauth: null,
 };
 
 export const paypal: ProviderInfo = {
@@ -133,6 +134,7 @@ export function health(overrides: Partial<ConnectionHealthView> = {}): Connectio
     consecutive_failures: 0,
     circuit_retry_at: null,
     token: "not_applicable",
+    token_lapses_at: null,
     budget: {
       limits: { per_second: 100, per_minute: null, per_day: null, concurrent: null },
       overridden: false,

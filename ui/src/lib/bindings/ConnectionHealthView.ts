@@ -23,7 +23,11 @@ consecutive_failures: number,
 /**
  * While `open`: when the breaker lets a trial request through (RFC 3339 UTC).
  */
-circuit_retry_at: string | null, token: TokenState, budget: RateBudgetView, 
+circuit_retry_at: string | null, token: TokenState, 
+/**
+ * When the sign-in lapses whatever the app does (RFC 3339 UTC), when that is known.
+ */
+token_lapses_at: string | null, budget: RateBudgetView, 
 /**
  * Whether a person should look at it; `reasons` says why.
  */

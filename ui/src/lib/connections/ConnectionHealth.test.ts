@@ -51,6 +51,21 @@ describe("connection health", () => {
     expect(within(card).getByTestId("daily-budget").textContent).toContain("4,321 of 5,000 requests left");
   });
 
+  it("shows an OAuth sign-in that must be renewed, and when", async () => {
+    mockCommands({
+      get_health: () =>
+        healthView(
+          health({ token: "expiring", token_lapses_at: "2024-05-10T12:00:00Z", needs_attention: true }),
+        ),
+    });
+    setup();
+    const card = screen.getByTestId("connection-card");
+    const token = await within(card).findByTestId("token-state");
+    expect(token.textContent).toContain("Renew soon");
+    expect(token.textContent).toContain("renew by");
+    expect(token.querySelector("time")?.getAttribute("title")).toBe("2024-05-10 12:00:00 UTC");
+  });
+
   it("shows nothing extra while the circuit is closed and there is no daily budget", async () => {
     const calls = mockCommands({ get_health: () => healthView(health()) });
     setup();
@@ -58,6 +73,7 @@ describe("connection health", () => {
     const card = screen.getByTestId("connection-card");
     expect(within(card).queryByTestId("circuit-state")).toBeNull();
     expect(within(card).queryByTestId("daily-budget")).toBeNull();
+    expect(within(card).queryByTestId("token-state")).toBeNull();
   });
 
   it("says when the next request is a trial", async () => {
