@@ -14,6 +14,11 @@
 //!
 //! How faithful each fake is, and what it leaves out, is written at the top of its module.
 //!
+//! OAuth 2.0 authorization servers ([`oauth`]) for Xero, QuickBooks Online, Google, Square, MYOB
+//! and Mautic each get a listener of their own and a `providers.<key>` entry in the ready line
+//! (`api_base`, `authorize_url`, `token_url`, `revoke_url`, `client_id`, `client_secret` where
+//! the provider has one, `rate_limits`); [`Sandbox::oauth`] gives their test hooks.
+//!
 //! Random, replayable fault injection ([`faults`]): [`Sandbox::start_with_faults`] with a
 //! [`FaultConfig`] (`switchboard sandbox serve --faults SPEC --fault-seed N`); the ready line
 //! then echoes the spec as `providers.stripe.faults`.
@@ -22,6 +27,7 @@
 #![recursion_limit = "256"]
 
 pub mod faults;
+pub mod oauth;
 pub mod seed;
 pub mod stripe;
 
@@ -32,6 +38,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 pub use faults::{FaultConfig, FaultCounts, FaultKind, FaultSpec, FaultSpecError};
+pub use oauth::{OAUTH_PROVIDERS, OAuthAccount, OAuthControl, OAuthCounters, OAuthTenant};
 pub use stripe::{
     CREATE_REFUND_ROUTE, Corruption, Counters, Fault, ObjectCounts, PostFault, StripeControl,
 };
@@ -78,6 +85,8 @@ pub struct Sandbox {
     addr: SocketAddr,
     stripe: StripeControl,
     faults: FaultSpec,
+    /// The OAuth fakes, in [`OAUTH_PROVIDERS`] order, each on its own listener.
+    oauth: Vec<oauth::Served>,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
 }
@@ -110,6 +119,12 @@ impl Sandbox {
         let fault_seed = faults.fault_seed;
         stripe.set_random_faults(faults);
         let app = stripe.router();
+        let mut oauth = Vec::with_capacity(OAUTH_PROVIDERS.len());
+        for key in OAUTH_PROVIDERS {
+            let control = OAuthControl::new(key, seed)
+                .ok_or_else(|| std::io::Error::other(format!("no OAuth profile {key}")))?;
+            oauth.push(control.serve().await?);
+        }
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             let served = axum::serve(listener, app).with_graceful_shutdown(async {
@@ -124,6 +139,7 @@ impl Sandbox {
             addr,
             stripe,
             faults: spec,
+            oauth,
             stop: Some(stop),
             task: Some(task),
         })
@@ -146,11 +162,13 @@ impl Sandbox {
         if !self.faults.is_none() {
             stripe["faults"] = json!(self.faults.to_string());
         }
-        json!({
-            "providers": {
-                "stripe": stripe,
-            }
-        })
+        let mut providers = serde_json::Map::new();
+        providers.insert("stripe".into(), stripe);
+        for served in &self.oauth {
+            let control = &served.control;
+            providers.insert(control.key().into(), control.ready_entry(rate_limits()));
+        }
+        json!({ "providers": providers })
     }
 
     /// `http://127.0.0.1:PORT` (Stripe's paths, `/v1/...`, go right after it).
@@ -168,17 +186,34 @@ impl Sandbox {
         &self.stripe
     }
 
+    /// Test hooks of the OAuth fake `key` (one of [`OAUTH_PROVIDERS`]: `xero`, `quickbooks`,
+    /// `google`, `square`, `myob`, `mautic`). Panics on another key; see [`Sandbox::try_oauth`].
+    pub fn oauth(&self, key: &str) -> &OAuthControl {
+        self.try_oauth(key)
+            .unwrap_or_else(|| panic!("no OAuth fake {key:?}; the keys are {OAUTH_PROVIDERS:?}"))
+    }
+
+    /// Test hooks of the OAuth fake `key`, if there is one.
+    pub fn try_oauth(&self, key: &str) -> Option<&OAuthControl> {
+        self.oauth
+            .iter()
+            .map(|served| &served.control)
+            .find(|control| control.key() == key)
+    }
+
     /// Stop accepting connections, let in-flight requests finish (up to 2 s), and return.
     pub async fn shutdown(mut self) {
+        let mut tasks: Vec<JoinHandle<()>> =
+            self.oauth.iter_mut().filter_map(|s| s.stop()).collect();
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
-        if let Some(mut task) = self.task.take()
-            && tokio::time::timeout(std::time::Duration::from_secs(2), &mut task)
-                .await
-                .is_err()
-        {
-            task.abort();
+        tasks.extend(self.task.take());
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(2);
+        for mut task in tasks {
+            if tokio::time::timeout_at(deadline, &mut task).await.is_err() {
+                task.abort();
+            }
         }
     }
 }
