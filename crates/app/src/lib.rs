@@ -8,6 +8,7 @@ mod demo;
 mod errors;
 mod health;
 mod locks;
+mod oauth_connect;
 mod outbox;
 pub mod scheduler;
 pub mod sync;
@@ -19,6 +20,7 @@ pub use backup::{
 };
 pub use data_dir::{DATA_DIR_ENV, demo_folder, real_folder, resolve_data_dir};
 pub use health::{BreakerConfig, Clock, FakeClock, SystemClock};
+pub use oauth_connect::OAuthConnect;
 pub use outbox::{MAX_ATTEMPTS_ENV, OutboxPolicy, REFUND_REASONS};
 pub use switchboard_core::{CommandError, ErrorCode};
 pub use workspace::{PaymentQuery, Trigger, Workspace, check_stripe_key};

@@ -31,6 +31,7 @@ use switchboard_providers::ProviderError;
 use switchboard_providers::oauth::{OAuthClient, TokenSet};
 use switchboard_secrets::{MasterKey, Sealed, SecretString};
 use switchboard_store::oauth_grants::{self, ACCESS_TOKEN, Grant, REFRESH_TOKEN, SealedTokens};
+use switchboard_store::rusqlite;
 use switchboard_store::secrets::SecretRow;
 use switchboard_store::{Store, connections};
 
@@ -214,6 +215,19 @@ impl Tokens {
         tokens: &FreshTokens,
         now: DateTime<Utc>,
     ) -> Result<(), CommandError> {
+        self.store_new_with(connection_id, client_id, tokens, now, |_| Ok(()))
+            .await
+    }
+
+    /// [`Self::store_new`], with `first` (the connection row itself) in the same transaction.
+    pub(crate) async fn store_new_with(
+        &self,
+        connection_id: &str,
+        client_id: &str,
+        tokens: &FreshTokens,
+        now: DateTime<Utc>,
+        first: impl FnOnce(&rusqlite::Transaction<'_>) -> switchboard_store::Result<()> + Send + 'static,
+    ) -> Result<(), CommandError> {
         let access = self.seal(&tokens.access);
         let refresh = tokens.refresh.as_ref().map(|r| self.seal(r));
         let (id, client_id) = (connection_id.to_string(), client_id.to_string());
@@ -222,6 +236,7 @@ impl Tokens {
         let store = self.store.clone();
         tokio::task::spawn_blocking(move || {
             store.write_durably(|tx| {
+                first(tx)?;
                 oauth_grants::put_new(
                     tx,
                     &id,

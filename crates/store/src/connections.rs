@@ -150,6 +150,58 @@ pub fn record_sync(
     Ok(())
 }
 
+/// What connecting through OAuth learned: the account's display name, the scopes granted, and
+/// the endpoints used when they are not the catalogue's (`None`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OAuthDetails {
+    pub account_name: Option<String>,
+    pub scopes: Vec<String>,
+    pub authorize_url: Option<String>,
+    pub token_url: Option<String>,
+    pub revoke_url: Option<String>,
+}
+
+pub fn set_oauth(conn: &Connection, id: &str, d: &OAuthDetails) -> Result<()> {
+    conn.execute(
+        "UPDATE connections SET account_name = ?2, scopes = ?3, authorize_url = ?4,
+           token_url = ?5, revoke_url = ?6, status = 'connected', last_error = NULL
+         WHERE id = ?1",
+        params![
+            id,
+            d.account_name,
+            d.scopes.join(" "),
+            d.authorize_url,
+            d.token_url,
+            d.revoke_url
+        ],
+    )?;
+    Ok(())
+}
+
+pub fn oauth_details(conn: &Connection, id: &str) -> Result<OAuthDetails> {
+    conn.query_row(
+        "SELECT account_name, scopes, authorize_url, token_url, revoke_url
+         FROM connections WHERE id = ?1",
+        [id],
+        |r| {
+            let scopes: Option<String> = r.get(1)?;
+            Ok(OAuthDetails {
+                account_name: r.get(0)?,
+                scopes: scopes
+                    .unwrap_or_default()
+                    .split_whitespace()
+                    .map(str::to_string)
+                    .collect(),
+                authorize_url: r.get(2)?,
+                token_url: r.get(3)?,
+                revoke_url: r.get(4)?,
+            })
+        },
+    )
+    .optional()?
+    .ok_or_else(|| StoreError::NotFound(format!("connection `{id}`")))
+}
+
 /// Marks a connection as needing the user's attention (the key was revoked).
 pub fn mark_needs_reconnect(conn: &Connection, id: &str, reason: &str) -> Result<()> {
     conn.execute(

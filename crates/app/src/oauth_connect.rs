@@ -1,0 +1,253 @@
+//! Connecting through OAuth: the system browser, a loopback redirect, the code exchange, the
+//! account's identity from the provider, then the connection and its tokens stored together.
+//!
+//! Identity comes from each provider's own endpoint; Xero's (`/connections`, one entry per
+//! organisation the user allowed) is the first one here. The other OAuth providers follow.
+
+use crate::tokens::{FreshTokens, Tokens};
+use crate::workspace::Workspace;
+use crate::{Result, errors, sync::blocking};
+use std::time::Duration;
+use switchboard_core::catalogue::{self, LoopbackRedirect};
+use switchboard_core::secret::SecretString;
+use switchboard_core::views::ConnectionView;
+use switchboard_core::{CommandError, ErrorCode};
+use switchboard_providers::oauth::{
+    Credentials, Endpoints, LoopbackListener, OAuthClient, TokenSet,
+};
+use switchboard_store::connections::{self, NewConnection, OAuthDetails};
+
+/// How long the app waits for the user to approve in the browser.
+const APPROVAL_TIMEOUT: Duration = Duration::from_secs(5 * 60);
+
+/// What the user asked for (the connect dialog, `switchboard connect <provider>`).
+#[derive(Debug, Clone, Default)]
+pub struct OAuthConnect {
+    /// Catalogue key (`xero`).
+    pub provider: String,
+    pub name: String,
+    /// The API base when it is not the catalogue's (the sandbox, a proxy, a regional host).
+    pub api_base: Option<String>,
+    pub authorize_url: Option<String>,
+    pub token_url: Option<String>,
+    pub revoke_url: Option<String>,
+    /// The app's registration with the provider (the user's own developer app, or the
+    /// distributor's).
+    pub client_id: String,
+    pub client_secret: Option<SecretString>,
+    /// The loopback port registered with the provider, when not the catalogue's.
+    pub redirect_port: Option<u16>,
+    /// Which Xero organisation, by id or name, when the user allowed several.
+    pub tenant: Option<String>,
+}
+
+/// A Xero organisation the grant reaches (`GET /connections`).
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct XeroTenant {
+    tenant_id: String,
+    tenant_name: Option<String>,
+}
+
+impl Workspace {
+    /// Connects a provider through OAuth. `open_browser` is given the authorize URL (the
+    /// desktop app opens the system browser; the CLI may print it instead).
+    pub async fn connect_oauth(
+        &self,
+        request: OAuthConnect,
+        open_browser: &(dyn Fn(&str) -> std::result::Result<(), String> + Send + Sync),
+    ) -> Result<ConnectionView> {
+        let provider = catalogue::provider(&request.provider).ok_or_else(|| {
+            errors::invalid(format!("There is no provider `{}`.", request.provider))
+        })?;
+        let info = provider.oauth.ok_or_else(|| {
+            errors::invalid(format!(
+                "{} does not connect through a browser sign-in.",
+                provider.display_name
+            ))
+        })?;
+        if provider.key != "xero" {
+            return Err(errors::invalid(format!(
+                "Connecting {} is not available yet.",
+                provider.display_name
+            )));
+        }
+        let name = request.name.trim().to_string();
+        if name.is_empty() {
+            return Err(errors::invalid("Give the connection a name."));
+        }
+        let taken = name.clone();
+        if blocking(&self.store, move |s| {
+            connections::name_taken(&s.conn(), &taken)
+        })
+        .await?
+        {
+            return Err(errors::invalid(format!(
+                "A connection named `{name}` already exists; choose another name."
+            )));
+        }
+        let api_base = request
+            .api_base
+            .clone()
+            .unwrap_or_else(|| provider.api_base.to_string());
+        let endpoints = match (&request.authorize_url, &request.token_url) {
+            (Some(authorize), Some(token)) => {
+                Endpoints::parse(authorize, token, request.revoke_url.as_deref())?
+            }
+            (None, None) => Endpoints::resolve(info, Some(&api_base))?,
+            _ => {
+                return Err(errors::invalid(
+                    "Give both the authorize URL and the token URL, or neither.",
+                ));
+            }
+        };
+        let credentials = match &request.client_secret {
+            Some(secret) => Credentials::with_secret(&request.client_id, secret.clone()),
+            None => Credentials::public(&request.client_id),
+        };
+        let client = OAuthClient::new(
+            provider.display_name,
+            info,
+            endpoints,
+            credentials,
+            self.client.clone(),
+        );
+        let redirect = LoopbackRedirect {
+            port: request.redirect_port.or(info.redirect.port),
+            ..info.redirect
+        };
+        let listener = LoopbackListener::bind(provider.display_name, &redirect).await?;
+        let authorization = client.authorization(listener.redirect_uri(), &[]);
+        open_browser(authorization.url().as_str()).map_err(|e| {
+            CommandError::new(
+                ErrorCode::Internal,
+                format!(
+                    "The browser could not be opened ({e}). Open this address yourself: {}",
+                    authorization.url()
+                ),
+            )
+        })?;
+        let callback = listener
+            .wait(
+                authorization.state(),
+                info.redirect_params,
+                APPROVAL_TIMEOUT,
+            )
+            .await?;
+        let tokens = client.exchange(&authorization, &callback.code).await?;
+        let tenant = self
+            .xero_tenant(&api_base, &tokens, request.tenant.as_deref())
+            .await?;
+
+        let id = switchboard_store::new_id();
+        let details = OAuthDetails {
+            account_name: tenant.tenant_name.clone(),
+            scopes: tokens.scopes.clone(),
+            authorize_url: request.authorize_url.clone(),
+            token_url: request.token_url.clone(),
+            revoke_url: request.revoke_url.clone(),
+        };
+        let fresh = FreshTokens::from(tokens);
+        let (row_id, row_name, row_base, account) =
+            (id.clone(), name.clone(), api_base.clone(), tenant.tenant_id);
+        let provider_key = provider.key;
+        self.tokens()
+            .store_new_with(
+                &id,
+                &request.client_id,
+                &fresh,
+                chrono::Utc::now(),
+                move |tx| {
+                    connections::insert(
+                        tx,
+                        &NewConnection {
+                            id: &row_id,
+                            provider: provider_key,
+                            name: &row_name,
+                            account_id: Some(&account),
+                            api_base: &row_base,
+                        },
+                    )?;
+                    connections::set_oauth(tx, &row_id, &details)
+                },
+            )
+            .await?;
+        blocking(&self.store, move |s| connections::find(&s.conn(), &id)).await
+    }
+
+    /// The Xero organisation this grant is for: the only one, or the one the user named.
+    async fn xero_tenant(
+        &self,
+        api_base: &str,
+        tokens: &TokenSet,
+        wanted: Option<&str>,
+    ) -> Result<XeroTenant> {
+        // `/connections` lives at the API host's root (https://api.xero.com/connections).
+        let mut url = reqwest::Url::parse(api_base)
+            .map_err(|e| errors::invalid(format!("`{api_base}` is not a URL: {e}")))?;
+        url.set_path("/connections");
+        url.set_query(None);
+        let answer = self
+            .client
+            .get(url)
+            .bearer_auth(tokens.access_token.expose())
+            .send()
+            .await
+            .map_err(|e| switchboard_providers::http::transport_error("Xero", e))?;
+        if !answer.status().is_success() {
+            return Err(CommandError::new(
+                ErrorCode::ProviderError,
+                format!(
+                    "Xero did not list the organisations this sign-in reaches (HTTP {}). Try \
+                     connecting again.",
+                    answer.status().as_u16()
+                ),
+            ));
+        }
+        let tenants: Vec<XeroTenant> = answer.json().await.map_err(|e| {
+            CommandError::new(
+                ErrorCode::BadResponse,
+                format!(
+                    "Xero's list of organisations could not be read: {}",
+                    e.without_url()
+                ),
+            )
+        })?;
+        let label = |t: &XeroTenant| {
+            format!(
+                "{} ({})",
+                t.tenant_name.as_deref().unwrap_or("unnamed"),
+                t.tenant_id
+            )
+        };
+        match (wanted, tenants.as_slice()) {
+            (_, []) => Err(errors::invalid(
+                "The sign-in did not allow any Xero organisation. Connect again and pick one.",
+            )),
+            (None, [only]) => Ok(only.clone()),
+            (None, several) => Err(errors::invalid(format!(
+                "This sign-in reaches several Xero organisations: {}. Choose one (by name or id).",
+                several.iter().map(label).collect::<Vec<_>>().join(", ")
+            ))),
+            (Some(want), all) => all
+                .iter()
+                .find(|t| t.tenant_id == want || t.tenant_name.as_deref() == Some(want))
+                .cloned()
+                .ok_or_else(|| {
+                    errors::invalid(format!(
+                        "No organisation `{want}` in this sign-in; it reaches {}.",
+                        all.iter().map(label).collect::<Vec<_>>().join(", ")
+                    ))
+                }),
+        }
+    }
+
+    /// The token lifecycle of this workspace.
+    pub(crate) fn tokens(&self) -> Tokens {
+        Tokens {
+            store: self.store.clone(),
+            key: self.key.clone(),
+            folder: self.folder.clone(),
+        }
+    }
+}
