@@ -17,6 +17,9 @@ use switchboard_providers::oauth::{
 };
 use switchboard_store::connections::{self, NewConnection, OAuthDetails};
 
+/// Secret purpose of the client secret a user configured for their own developer app.
+const CLIENT_SECRET: &str = "oauth_client_secret";
+
 /// How long the app waits for the user to approve in the browser.
 const APPROVAL_TIMEOUT: Duration = Duration::from_secs(5 * 60);
 
@@ -151,6 +154,10 @@ impl Workspace {
         let (row_id, row_name, row_base, account) =
             (id.clone(), name.clone(), api_base.clone(), tenant.tenant_id);
         let provider_key = provider.key;
+        let sealed_secret = request
+            .client_secret
+            .as_ref()
+            .map(|secret| self.tokens().seal(secret));
         self.tokens()
             .store_new_with(
                 &id,
@@ -168,7 +175,11 @@ impl Workspace {
                             api_base: &row_base,
                         },
                     )?;
-                    connections::set_oauth(tx, &row_id, &details)
+                    connections::set_oauth(tx, &row_id, &details)?;
+                    if let Some(secret) = &sealed_secret {
+                        switchboard_store::secrets::put(tx, &row_id, CLIENT_SECRET, secret)?;
+                    }
+                    Ok(())
                 },
             )
             .await?;
@@ -240,6 +251,116 @@ impl Workspace {
                     ))
                 }),
         }
+    }
+
+    /// Refreshes a connection's access token if it expires within a few minutes (always, with
+    /// `force`), and returns the connection's health. A refused grant marks the connection
+    /// `needs_reconnect` and fails with `auth_failed`.
+    pub async fn refresh_sign_in(
+        &self,
+        connection: &str,
+        force: bool,
+    ) -> Result<switchboard_core::views::ConnectionHealthView> {
+        self.refresh_sign_in_at(connection, force, chrono::Utc::now())
+            .await
+    }
+
+    async fn refresh_sign_in_at(
+        &self,
+        connection: &str,
+        force: bool,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<switchboard_core::views::ConnectionHealthView> {
+        let c = self.find_connection(connection).await?;
+        let (client, scopes) = self.oauth_client(&c).await?;
+        let refresher = crate::tokens::ClientRefresher {
+            client: &client,
+            scopes,
+        };
+        self.tokens()
+            .access_token(&c.id, &refresher, now, force)
+            .await?;
+        self.connection_health(&c.id).await
+    }
+
+    /// Keep-alive: refreshes each connected OAuth connection whose refresh token would lapse
+    /// from disuse (Xero: 60 days unused) once two thirds of that time has passed. Returns the
+    /// connections refreshed; a failure is logged (and a refused grant asks for a reconnect).
+    pub async fn keep_sign_ins_alive(&self, now: chrono::DateTime<chrono::Utc>) -> Vec<String> {
+        let Ok(connections) = self.list_connections().await else {
+            return Vec::new();
+        };
+        let mut refreshed = Vec::new();
+        for c in connections
+            .iter()
+            .filter(|c| c.status == switchboard_core::views::ConnectionStatus::Connected)
+        {
+            let Some(lifetimes) = catalogue::provider(&c.provider)
+                .and_then(|p| p.oauth)
+                .map(|o| o.tokens)
+            else {
+                continue;
+            };
+            let id = c.id.clone();
+            let grant = blocking(&self.store, move |s| {
+                switchboard_store::oauth_grants::get(&s.conn(), &id)
+            })
+            .await;
+            let Ok(Some(grant)) = grant else { continue };
+            if !crate::tokens::keep_alive_due(&grant, &lifetimes, now) {
+                continue;
+            }
+            match self.refresh_sign_in_at(&c.id, true, now).await {
+                Ok(_) => refreshed.push(c.name.clone()),
+                Err(e) => tracing::warn!(connection = %c.name, "keep-alive refresh: {e}"),
+            }
+        }
+        refreshed
+    }
+
+    /// The OAuth client of a stored connection: its endpoints (overrides or the catalogue's),
+    /// its client id and, when the user configured one, its client secret.
+    async fn oauth_client(&self, c: &ConnectionView) -> Result<(OAuthClient, Vec<String>)> {
+        let provider = catalogue::provider(&c.provider)
+            .filter(|p| p.oauth.is_some())
+            .ok_or_else(|| {
+                errors::invalid(format!("{} does not use a browser sign-in.", c.name))
+            })?;
+        let info = provider.oauth.expect("filtered above");
+        let id = c.id.clone();
+        let (details, grant, secret) = blocking(&self.store, move |s| {
+            let conn = s.conn();
+            Ok((
+                connections::oauth_details(&conn, &id)?,
+                switchboard_store::oauth_grants::get(&conn, &id)?,
+                switchboard_store::secrets::get(&conn, &id, CLIENT_SECRET)?,
+            ))
+        })
+        .await?;
+        let grant = grant.ok_or_else(|| {
+            CommandError::new(
+                ErrorCode::AuthFailed,
+                format!("{} has no stored sign-in. Reconnect it.", c.name),
+            )
+        })?;
+        let endpoints = match (&details.authorize_url, &details.token_url) {
+            (Some(authorize), Some(token)) => {
+                Endpoints::parse(authorize, token, details.revoke_url.as_deref())?
+            }
+            _ => Endpoints::resolve(info, Some(&c.api_base))?,
+        };
+        let credentials = match secret {
+            Some(row) => Credentials::with_secret(&grant.client_id, self.tokens().open(row)?),
+            None => Credentials::public(&grant.client_id),
+        };
+        let client = OAuthClient::new(
+            provider.display_name,
+            info,
+            endpoints,
+            credentials,
+            self.client.clone(),
+        );
+        Ok((client, details.scopes))
     }
 
     /// The token lifecycle of this workspace.

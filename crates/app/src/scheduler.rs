@@ -141,6 +141,11 @@ impl Workspace {
                 }) => {}
                 Err(e) => tracing::warn!(code = e.code.as_str(), "outbox pass: {e}"),
             }
+            // Refresh tokens that lapse when unused are used before they do.
+            let kept = self.keep_sign_ins_alive(now).await;
+            if !kept.is_empty() {
+                tracing::info!(connections = ?kept, "refreshed sign-ins to keep them alive");
+            }
         }
         Ok(tick)
     }

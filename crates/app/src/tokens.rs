@@ -14,10 +14,6 @@
 //! A process killed after 2 and before 3 leaves the previous refresh token stored: providers
 //! with a grace period (Xero: 30 minutes) accept it once more. `invalid_grant` (revoked or
 //! lapsed) marks the connection `needs_reconnect` with the reason; no data is touched.
-//!
-//! Not wired into `Workspace` yet: the OAuth connect flow (issue 5, next) creates the grants
-//! this keeps alive; until then only the tests below call it.
-#![allow(dead_code)]
 
 use crate::{errors, locks, sync::blocking};
 use async_trait::async_trait;
@@ -162,7 +158,7 @@ pub(crate) fn token_health(
 }
 
 impl Tokens {
-    fn seal(&self, value: &SecretString) -> SecretRow {
+    pub(crate) fn seal(&self, value: &SecretString) -> SecretRow {
         let id = switchboard_store::new_id();
         let sealed = self.key.seal(value.expose().as_bytes(), id.as_bytes());
         SecretRow {
@@ -172,7 +168,7 @@ impl Tokens {
         }
     }
 
-    fn open(&self, row: SecretRow) -> Result<SecretString, CommandError> {
+    pub(crate) fn open(&self, row: SecretRow) -> Result<SecretString, CommandError> {
         self.key
             .open(
                 &Sealed {
@@ -207,19 +203,8 @@ impl Tokens {
         }
     }
 
-    /// Stores the tokens of a new grant (connect, reconnect) durably.
-    pub(crate) async fn store_new(
-        &self,
-        connection_id: &str,
-        client_id: &str,
-        tokens: &FreshTokens,
-        now: DateTime<Utc>,
-    ) -> Result<(), CommandError> {
-        self.store_new_with(connection_id, client_id, tokens, now, |_| Ok(()))
-            .await
-    }
-
-    /// [`Self::store_new`], with `first` (the connection row itself) in the same transaction.
+    /// Stores the tokens of a new grant (connect, reconnect) durably, with `first` (the
+    /// connection row itself) in the same transaction.
     pub(crate) async fn store_new_with(
         &self,
         connection_id: &str,
@@ -389,7 +374,13 @@ mod tests {
             refresh_expires_at: None,
         };
         tokens
-            .store_new("c1", "client", &first, now() - Duration::days(1))
+            .store_new_with(
+                "c1",
+                "client",
+                &first,
+                now() - Duration::days(1),
+                |_| Ok(()),
+            )
             .await
             .unwrap();
         Fixture { _dir: dir, tokens }

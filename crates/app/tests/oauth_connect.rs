@@ -78,3 +78,72 @@ async fn connecting_xero_stores_the_organisation_and_its_tokens() {
     let health = f.workspace.connection_health("Books").await.unwrap();
     assert_eq!(health.token, TokenState::Valid);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tokens_are_refreshed_ahead_of_expiry_and_a_revoked_grant_asks_for_a_reconnect() {
+    let f = common::fixture(10).await;
+    let xero = f.sandbox.oauth("xero");
+    xero.set_tenant_count(1);
+    // Shorter than the app's refresh margin: every use refreshes first.
+    xero.set_access_token_lifetime(std::time::Duration::from_secs(60));
+    // No grace for the previous refresh token: only the stored, rotated one works.
+    xero.set_refresh_grace(std::time::Duration::ZERO);
+    let open = browser();
+    f.workspace
+        .connect_oauth(request(&f, None), &open)
+        .await
+        .unwrap();
+
+    let health = f.workspace.refresh_sign_in("Books", false).await.unwrap();
+    assert_eq!(health.token, TokenState::Valid);
+    assert_eq!(xero.counters().refresh_requests(), 1);
+    // Xero rotated the refresh token; the next refresh must present the new one, which the
+    // fake only accepts if it was stored.
+    f.workspace.refresh_sign_in("Books", true).await.unwrap();
+    assert_eq!(xero.counters().refresh_requests(), 2);
+    assert_eq!(xero.counters().token_errors("invalid_grant"), 0);
+
+    // The user revokes access at Xero: the next refresh is refused and the connection asks
+    // for a reconnect; its data stays.
+    xero.revoke_all_grants();
+    let err = f
+        .workspace
+        .refresh_sign_in("Books", true)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::AuthFailed);
+    assert!(err.message.contains("Reconnect"), "{}", err.message);
+    let health = f.workspace.connection_health("Books").await.unwrap();
+    assert_eq!(health.status, ConnectionStatus::NeedsReconnect);
+    assert_eq!(health.token, TokenState::Revoked);
+    assert!(health.needs_attention);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unused_refresh_token_is_kept_alive_before_it_lapses() {
+    let f = common::fixture(10).await;
+    let xero = f.sandbox.oauth("xero");
+    xero.set_tenant_count(1);
+    let open = browser();
+    f.workspace
+        .connect_oauth(request(&f, None), &open)
+        .await
+        .unwrap();
+    let now = chrono::Utc::now();
+    // Xero's refresh tokens lapse after 60 days unused: nothing to do after 30 days...
+    assert!(
+        f.workspace
+            .keep_sign_ins_alive(now + chrono::Duration::days(30))
+            .await
+            .is_empty()
+    );
+    assert_eq!(xero.counters().refresh_requests(), 0);
+    // ... a refresh after 41 (two thirds of 60), once.
+    let later = now + chrono::Duration::days(41);
+    assert_eq!(
+        f.workspace.keep_sign_ins_alive(later).await,
+        vec!["Books".to_string()]
+    );
+    assert_eq!(xero.counters().refresh_requests(), 1);
+    assert!(f.workspace.keep_sign_ins_alive(later).await.is_empty());
+}
