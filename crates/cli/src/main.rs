@@ -3,6 +3,7 @@
 //! standard error (one JSON object per error under `--json`). Exit status: 0 success,
 //! 1 failure, 2 usage error. See docs/CLI.md.
 
+mod auth_cmd;
 mod backup_cmd;
 mod health_cmd;
 mod outbox_cmd;
@@ -70,6 +71,9 @@ enum Command {
     /// Backups of the workspace: create, list, verify, restore; the master key export
     #[command(subcommand)]
     Backup(backup_cmd::BackupCommand),
+    /// OAuth sign-ins: refresh now, status
+    #[command(subcommand)]
+    Auth(auth_cmd::AuthCommand),
 }
 
 #[derive(Subcommand, Debug)]
@@ -119,6 +123,8 @@ enum ConnectCommand {
         #[arg(long, value_name = "URL")]
         api_base: Option<String>,
     },
+    /// Connect Xero: sign in with your browser (client secret, if any, in $SWITCHBOARD_CLIENT_SECRET)
+    Xero(auth_cmd::OAuthConnectArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -309,6 +315,10 @@ async fn run(cli: Cli, out: &Output) -> Result<(), CommandError> {
         Command::Payments(PaymentsCommand::Refund(args)) => {
             outbox_cmd::refund(&global, out, args).await
         }
+        Command::Connect(ConnectCommand::Xero(args)) => {
+            auth_cmd::connect("xero", args, &global, out).await
+        }
+        Command::Auth(command) => auth_cmd::run(command, &global, out).await,
         Command::Health(args) => health_cmd::health(&global, out, args).await,
         Command::Backup(command) => backup_cmd::run(command, &global, out).await,
         Command::Connections(ConnectionsCommand::Test(args)) => {

@@ -1,0 +1,163 @@
+//! OAuth sign-ins from the terminal: `switchboard connect xero …`, `switchboard auth refresh`
+//! and `switchboard auth status` (docs/CLI.md). Client secrets come from the environment, never
+//! from arguments.
+
+use crate::output::Output;
+use crate::{Global, open};
+use clap::{Args, Subcommand};
+use switchboard_app::{CommandError, ErrorCode, OAuthConnect};
+use switchboard_core::secret::SecretString;
+use switchboard_core::views::{ConnectionHealthView, TokenState};
+
+/// The client secret of the user's own developer app, when the provider needs one.
+const CLIENT_SECRET_ENV: &str = "SWITCHBOARD_CLIENT_SECRET";
+
+#[derive(Args, Debug)]
+pub struct OAuthConnectArgs {
+    /// A name for the connection, e.g. "Books"
+    #[arg(long)]
+    name: String,
+    /// API base URL (default: the provider's)
+    #[arg(long, value_name = "URL")]
+    api_base: Option<String>,
+    /// Authorize endpoint (with --token-url; default: the provider's)
+    #[arg(long, value_name = "URL")]
+    auth_url: Option<String>,
+    /// Token endpoint (with --auth-url)
+    #[arg(long, value_name = "URL")]
+    token_url: Option<String>,
+    /// Revocation endpoint
+    #[arg(long, value_name = "URL")]
+    revoke_url: Option<String>,
+    /// Your app's client id at the provider (default: $SWITCHBOARD_<PROVIDER>_CLIENT_ID)
+    #[arg(long, value_name = "ID")]
+    client_id: Option<String>,
+    /// The loopback port registered with the provider, if not the default (0: any free port)
+    #[arg(long, value_name = "PORT")]
+    redirect_port: Option<u16>,
+    /// Which organisation (Xero), by name or id, when the sign-in reaches several
+    #[arg(long, value_name = "NAME_OR_ID")]
+    tenant: Option<String>,
+    /// Print the sign-in address alone on standard output instead of opening a browser
+    #[arg(long)]
+    no_browser: bool,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AuthCommand {
+    /// Refresh a connection's access token now
+    Refresh {
+        /// Connection name or id
+        name: String,
+    },
+    /// The sign-in state of every OAuth connection
+    Status,
+}
+
+/// `switchboard connect <provider>` for OAuth providers.
+pub async fn connect(
+    provider: &str,
+    args: OAuthConnectArgs,
+    global: &Global,
+    out: &Output,
+) -> Result<(), CommandError> {
+    let env_id = format!("SWITCHBOARD_{}_CLIENT_ID", provider.to_uppercase());
+    let client_id = args
+        .client_id
+        .or_else(|| std::env::var(&env_id).ok())
+        .filter(|id| !id.trim().is_empty())
+        .ok_or_else(|| {
+            CommandError::new(
+                ErrorCode::InvalidInput,
+                format!(
+                    "No client id: pass --client-id or set {env_id} to your app's client id at \
+                     the provider."
+                ),
+            )
+        })?;
+    let client_secret = std::env::var(CLIENT_SECRET_ENV)
+        .ok()
+        .filter(|s| !s.is_empty())
+        .map(SecretString::new);
+    let request = OAuthConnect {
+        provider: provider.to_string(),
+        name: args.name,
+        api_base: args.api_base,
+        authorize_url: args.auth_url,
+        token_url: args.token_url,
+        revoke_url: args.revoke_url,
+        client_id,
+        client_secret,
+        redirect_port: args.redirect_port,
+        tenant: args.tenant,
+    };
+    let workspace = open(global).await?;
+    let no_browser = args.no_browser;
+    let show = |url: &str| -> Result<(), String> {
+        if no_browser {
+            // Alone on its line, so a script can pick it up and complete the flow.
+            out.line(url);
+            return Ok(());
+        }
+        out.hint("Opening your browser to sign in; come back here when you have approved.");
+        opener::open_browser(url).map_err(|e| e.to_string())
+    };
+    let connection = workspace.connect_oauth(request, &show).await?;
+    if !no_browser || global.json {
+        out.connection(&connection);
+    } else {
+        out.hint(&format!("Connected {}.", connection.name));
+    }
+    Ok(())
+}
+
+pub async fn run(command: AuthCommand, global: &Global, out: &Output) -> Result<(), CommandError> {
+    let workspace = open(global).await?;
+    match command {
+        AuthCommand::Refresh { name } => {
+            let health = workspace.refresh_sign_in(&name, true).await?;
+            print(out, global.json, &health);
+        }
+        AuthCommand::Status => {
+            let signed_in: Vec<_> = workspace
+                .health()
+                .await?
+                .connections
+                .into_iter()
+                .filter(|h| h.token != TokenState::NotApplicable)
+                .collect();
+            if signed_in.is_empty() {
+                out.hint("No OAuth connections yet. Connect one with `switchboard connect xero`.");
+            }
+            for h in &signed_in {
+                print(out, global.json, h);
+            }
+        }
+    }
+    Ok(())
+}
+
+fn print(out: &Output, json: bool, h: &ConnectionHealthView) {
+    if json {
+        match serde_json::to_string(h) {
+            Ok(s) => out.line(&s),
+            Err(e) => eprintln!("cannot serialise output: {e}"),
+        }
+        return;
+    }
+    let state = match h.token {
+        TokenState::NotApplicable => "no sign-in",
+        TokenState::Valid => "signed in",
+        TokenState::Expiring => "sign-in expiring",
+        TokenState::Revoked => "NEEDS RECONNECT",
+    };
+    let lapses = h
+        .token_lapses_at
+        .as_deref()
+        .map(|at| format!("\trenew by {at}"))
+        .unwrap_or_default();
+    out.line(&format!(
+        "{}\t{}\t{state}{lapses}",
+        h.connection, h.provider
+    ));
+}
