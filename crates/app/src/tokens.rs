@@ -106,9 +106,21 @@ fn parse_time(t: &str) -> Option<DateTime<Utc>> {
         .map(|t| t.with_timezone(&Utc))
 }
 
-/// Whether `grant`'s access token is good for a while yet at `now`.
+/// Whether `grant`'s access token is good for a while yet at `now`: more than
+/// [`REFRESH_AHEAD`] left, or more than half its lifetime for tokens that live only a few
+/// minutes (so a token just issued is never refreshed again at once).
 fn fresh_enough(grant: &Grant, now: DateTime<Utc>) -> bool {
-    parse_time(&grant.access_expires_at).is_some_and(|at| at - REFRESH_AHEAD > now)
+    let Some(expires) = parse_time(&grant.access_expires_at) else {
+        return false;
+    };
+    let issued = grant
+        .last_refreshed_at
+        .as_deref()
+        .unwrap_or(&grant.consented_at);
+    let margin = parse_time(issued).map_or(REFRESH_AHEAD, |issued| {
+        REFRESH_AHEAD.min((expires - issued) / 2)
+    });
+    expires - margin > now
 }
 
 /// Whether a refresh token that lapses when unused should be exercised now: once two thirds

@@ -49,6 +49,9 @@ pub enum AuthCommand {
     Refresh {
         /// Connection name or id
         name: String,
+        /// Only if it expires within a few minutes (what syncing does before each use)
+        #[arg(long)]
+        if_expiring: bool,
     },
     /// The sign-in state of every OAuth connection
     Status,
@@ -114,8 +117,8 @@ pub async fn connect(
 pub async fn run(command: AuthCommand, global: &Global, out: &Output) -> Result<(), CommandError> {
     let workspace = open(global).await?;
     match command {
-        AuthCommand::Refresh { name } => {
-            let health = workspace.refresh_sign_in(&name, true).await?;
+        AuthCommand::Refresh { name, if_expiring } => {
+            let health = workspace.refresh_sign_in(&name, !if_expiring).await?;
             print(out, global.json, &health);
         }
         AuthCommand::Status => {

@@ -84,4 +84,27 @@ async fn a_script_connects_xero_and_refreshes_its_sign_in() {
 
     cli.cmd(&["auth", "refresh", "Books"]).run().ok();
     assert_eq!(xero.counters().refresh_requests(), 1);
+
+    // Two processes find the access token expired at the same moment: exactly one refresh
+    // reaches Xero; the other waits for the refresh lock, then sees the new grant (or, if it
+    // started later, finds the new token fresh) and uses it.
+    let db = rusqlite::Connection::open(cli.db_path()).unwrap();
+    db.execute(
+        "UPDATE oauth_grants SET access_expires_at = '2000-01-01T00:00:00Z'",
+        [],
+    )
+    .unwrap();
+    drop(db);
+    let before = xero.counters().refresh_requests();
+    let racers: Vec<_> = (0..2)
+        .map(|_| {
+            cli.cmd(&["auth", "refresh", "Books", "--if-expiring"])
+                .spawn()
+        })
+        .collect();
+    for racer in racers {
+        racer.wait().ok();
+    }
+    assert_eq!(xero.counters().refresh_requests() - before, 1);
+    assert_eq!(xero.counters().token_errors("invalid_grant"), 0);
 }
