@@ -321,11 +321,8 @@ impl Tokens {
     /// syncs stop); anything else is passed on to be retried later.
     async fn refresh_failed(&self, connection_id: &str, e: ProviderError) -> CommandError {
         if switchboard_providers::oauth::needs_reconnect(&e) {
-            let reason = format!(
-                "The provider no longer accepts this connection's sign-in ({}). Reconnect it; \
-                 its data and sync position are kept.",
-                e.message
-            );
+            // The client's message names the provider and says to reconnect.
+            let reason = format!("{} Its data and sync position are kept.", e.message);
             let (id, stored_reason) = (connection_id.to_string(), reason.clone());
             if let Err(store_error) = blocking(&self.store, move |s| {
                 connections::mark_needs_reconnect(&s.conn(), &id, &stored_reason)
@@ -435,7 +432,7 @@ mod tests {
                 gate.notified().await;
             }
             if let Some(kind) = self.fail {
-                let mut e = ProviderError::new(kind, "The grant was revoked.");
+                let mut e = ProviderError::new(kind, "Revoked. Reconnect Xero to continue.");
                 e.provider_code = Some("invalid_grant".into());
                 return Err(e);
             }

@@ -5,8 +5,6 @@
 mod common;
 
 use common::Cli;
-use std::io::{BufRead, BufReader};
-use std::process::Stdio;
 use switchboard_sandbox::{Sandbox, SandboxConfig};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -22,52 +20,7 @@ async fn a_script_connects_xero_and_refreshes_its_sign_in() {
     xero.set_tenant_count(1);
     let organisation = xero.account().tenants[0].clone();
     let cli = Cli::new();
-    let mut args: Vec<String> = [
-        "connect",
-        "xero",
-        "--name",
-        "Books",
-        "--api-base",
-        &xero.api_base(),
-        "--auth-url",
-        &xero.authorize_url(),
-        "--token-url",
-        &xero.token_url(),
-        "--client-id",
-        xero.client_id(),
-        "--redirect-port",
-        "0",
-        "--no-browser",
-        "--data-dir",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
-    args.push(cli.data_dir.display().to_string());
-    let mut child = common::base_command(cli.data_dir.parent().unwrap())
-        .args(&args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    // The sign-in address comes alone on the first line of standard output.
-    let stdout = child.stdout.take().unwrap();
-    let url = tokio::task::spawn_blocking(move || {
-        let mut line = String::new();
-        BufReader::new(stdout).read_line(&mut line).unwrap();
-        line.trim().to_string()
-    })
-    .await
-    .unwrap();
-    assert!(url.starts_with(&xero.authorize_url()), "{url}");
-    assert!(url.contains("code_challenge_method=S256"), "{url}");
-    // The "browser": the fake approves and redirects to the CLI's loopback listener.
-    let page = reqwest::get(&url).await.unwrap();
-    assert!(page.status().is_success(), "{page:?}");
-    let status = tokio::task::spawn_blocking(move || child.wait().unwrap())
-        .await
-        .unwrap();
-    assert!(status.success(), "connect exited with {status}");
+    common::connect_xero(&cli, xero, "Books").await;
 
     let run = cli.cmd(&["--json", "auth", "status"]).run();
     run.ok();

@@ -687,6 +687,42 @@ pub fn all_cmdlines() -> Vec<(u32, Vec<u8>)> {
 }
 
 /// SplitMix64: a small deterministic generator, so a failing seed replays exactly.
+/// `switchboard connect xero --name NAME --no-browser …` against an in-process sandbox's fake
+/// Xero, completed as a browser would: the printed sign-in address is followed (the fake
+/// approves and redirects to the command's loopback listener). Panics unless it connects.
+pub async fn connect_xero(cli: &Cli, xero: &switchboard_sandbox::OAuthControl, name: &str) {
+    let mut child = base_command(cli.root.path())
+        .args(["connect", "xero", "--name", name, "--api-base"])
+        .arg(xero.api_base())
+        .args(["--auth-url", &xero.authorize_url()])
+        .args(["--token-url", &xero.token_url()])
+        .args(["--client-id", xero.client_id()])
+        .args(["--redirect-port", "0", "--no-browser", "--data-dir"])
+        .arg(&cli.data_dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn connect xero");
+    // The sign-in address comes alone on the first line of standard output.
+    let stdout = child.stdout.take().unwrap();
+    let url = tokio::task::spawn_blocking(move || {
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line).unwrap();
+        line.trim().to_string()
+    })
+    .await
+    .unwrap();
+    assert!(url.starts_with(&xero.authorize_url()), "{url}");
+    assert!(url.contains("code_challenge_method=S256"), "{url}");
+    let page = reqwest::get(&url).await.expect("the fake Xero answers");
+    assert!(page.status().is_success(), "{page:?}");
+    let status = tokio::task::spawn_blocking(move || child.wait().unwrap())
+        .await
+        .unwrap();
+    assert!(status.success(), "connect xero exited with {status}");
+}
+
 pub struct Rng(pub u64);
 
 impl Rng {
