@@ -492,9 +492,11 @@ impl Workspace {
                     // Still uncertain; the look-up counts as an attempt.
                     let shape = FailureShape {
                         uncertain: true,
-                        permanent: !e.is_transient(),
-                        count_attempt: true,
+                        permanent: refused_for_good(&e),
+                        // An open circuit sent nothing.
+                        count_attempt: e.kind != ProviderErrorKind::CircuitOpen,
                         retry_after_secs: e.retry_after_secs,
+                        held_back: e.kind == ProviderErrorKind::CircuitOpen,
                     };
                     let message = CommandError::from(e.clone()).message;
                     return self
@@ -521,9 +523,10 @@ impl Workspace {
             Err(e) => {
                 let shape = FailureShape {
                     uncertain: outcome_unknown(&e),
-                    permanent: !e.is_transient(),
+                    permanent: refused_for_good(&e),
                     count_attempt: false,
                     retry_after_secs: e.retry_after_secs,
+                    held_back: e.kind == ProviderErrorKind::CircuitOpen,
                 };
                 let message = CommandError::from(e.clone()).message;
                 tracing::warn!(item = %item.id, "outbox send failed: {message}");
@@ -567,7 +570,8 @@ impl Workspace {
     ) -> Result<Outcome> {
         // `mark_sending` counted the send; a look-up or a refusal before sending counts here.
         let attempts = item.attempts + 1;
-        let dead = shape.permanent || attempts >= self.outbox_policy.max_attempts;
+        let dead =
+            shape.permanent || (!shape.held_back && attempts >= self.outbox_policy.max_attempts);
         let retry_at = (!dead).then(|| {
             self.outbox_policy
                 .next_attempt_at(attempts, shape.retry_after_secs)
@@ -608,6 +612,9 @@ struct FailureShape {
     permanent: bool,
     count_attempt: bool,
     retry_after_secs: Option<u64>,
+    /// The connection's circuit breaker held the request back: no failure of the item's
+    /// own, so it never makes a dead letter by count.
+    held_back: bool,
 }
 
 impl FailureShape {
@@ -617,8 +624,15 @@ impl FailureShape {
             permanent: true,
             count_attempt: true,
             retry_after_secs: None,
+            held_back: false,
         }
     }
+}
+
+/// Whether the provider refused the item for good (a 4xx: a dead letter at once). An open
+/// circuit breaker is no refusal: nothing was sent, and the item waits for the breaker's trial.
+fn refused_for_good(e: &ProviderError) -> bool {
+    !e.is_transient() && e.kind != ProviderErrorKind::CircuitOpen
 }
 
 /// Whether the provider may have applied a request that failed this way: the answer was lost

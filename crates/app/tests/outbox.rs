@@ -322,3 +322,39 @@ async fn an_item_left_sending_by_a_dead_process_is_looked_up_then_sent_after_reo
         ("succeeded", key.as_str())
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_open_circuit_holds_items_back_instead_of_making_dead_letters() {
+    let (mut f, payment) = with_charge(3).await;
+    f.workspace
+        .set_breaker_config(switchboard_app::BreakerConfig {
+            failure_threshold: 2,
+            cool_down: Duration::from_secs(30),
+            max_cool_down: Duration::from_secs(300),
+        });
+    // The send fails (500), then the look-up before the resend fails too: the circuit opens.
+    f.sandbox
+        .stripe()
+        .fail_next_posts(1, PostFault::ServerError);
+    f.sandbox
+        .stripe()
+        .fail_next(5, switchboard_sandbox::Fault::ServerError);
+    let item = f
+        .workspace
+        .refund_payment(refund(&payment.id, Some(100)))
+        .await
+        .unwrap();
+    assert_eq!(item.status, "queued");
+    for _ in 0..3 {
+        let run = f.workspace.process_outbox().await.unwrap();
+        let items = f.workspace.list_outbox(false, 10).await.unwrap();
+        assert_eq!(run.dead, 0, "{run:?} {items:#?}");
+    }
+    // Nothing was sent while the circuit was open: the item waits for the breaker's trial
+    // instead of becoming a dead letter.
+    let items = f.workspace.list_outbox(false, 10).await.unwrap();
+    assert_eq!(items[0].status, "queued", "{items:#?}");
+    assert_eq!(items[0].last_error_code.as_deref(), Some("circuit_open"));
+    assert!(f.workspace.list_outbox(true, 10).await.unwrap().is_empty());
+    assert_eq!(posts(&f), 1);
+}
