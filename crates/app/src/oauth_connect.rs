@@ -176,6 +176,9 @@ impl Workspace {
                         },
                     )?;
                     connections::set_oauth(tx, &row_id, &details)?;
+                    // Nothing is pulled from accounting providers yet (the bookkeeping issue
+                    // adds it): a schedule would only record "not available" errors.
+                    connections::set_sync_interval(tx, &row_id, None)?;
                     if let Some(secret) = &sealed_secret {
                         switchboard_store::secrets::put(tx, &row_id, CLIENT_SECRET, secret)?;
                     }

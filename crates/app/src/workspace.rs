@@ -47,6 +47,9 @@ const API_KEY: &str = "api_key";
 pub(crate) const DEFAULT_PAGE: usize = 200;
 const MAX_PAGE: usize = 1000;
 
+/// Providers the sync engine pulls from (the ones with a `PullPayments` adapter).
+const PULLS_FROM: &[&str] = &["stripe"];
+
 /// An open workspace (real, or the demo under `<data dir>/demo/`).
 pub struct Workspace {
     pub(crate) store: Arc<Store>,
@@ -303,7 +306,14 @@ impl Workspace {
     ) -> Result<Vec<SyncRunView>> {
         let targets = match connection {
             Some(key) => vec![self.find_connection(key).await?],
-            None => self.list_connections().await?,
+            // "Sync all" means every connection there is something to pull from (an
+            // accounting connection has nothing yet).
+            None => self
+                .list_connections()
+                .await?
+                .into_iter()
+                .filter(|c| PULLS_FROM.contains(&c.provider.as_str()))
+                .collect(),
         };
         // A cancel asked before this sync started is not for it.
         self.cancel_requests

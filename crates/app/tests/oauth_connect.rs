@@ -71,6 +71,15 @@ async fn connecting_xero_stores_the_organisation_and_its_tokens() {
     assert_eq!(view.provider, "xero");
     assert_eq!(view.status, ConnectionStatus::Connected);
     assert_eq!(view.account_id.as_deref(), Some(chosen.tenant_id.as_str()));
+    // Nothing to pull from Xero yet: not scheduled, and "sync all" leaves it out.
+    assert_eq!(view.sync_interval_minutes, None);
+    let runs = f
+        .workspace
+        .sync(None, switchboard_app::Trigger::Manual, &|_| {})
+        .await
+        .unwrap();
+    assert!(!runs.is_empty());
+    assert!(runs.iter().all(|r| r.connection == "Main"), "{runs:#?}");
     let counters = xero.counters();
     assert_eq!(counters.token_requests("authorization_code"), 2);
 
