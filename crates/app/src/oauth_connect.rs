@@ -8,7 +8,7 @@ use crate::tokens::{FreshTokens, Tokens};
 use crate::workspace::Workspace;
 use crate::{Result, errors, sync::blocking};
 use std::time::Duration;
-use switchboard_core::catalogue::{self, LoopbackRedirect};
+use switchboard_core::catalogue::{self, LoopbackRedirect, OAuthInfo};
 use switchboard_core::secret::SecretString;
 use switchboard_core::views::ConnectionView;
 use switchboard_core::{CommandError, ErrorCode};
@@ -52,6 +52,26 @@ struct XeroTenant {
     tenant_name: Option<String>,
 }
 
+/// A connection's endpoints: its overrides (authorize and token URL together), else the
+/// catalogue's (Mautic's paths joined onto its own URL).
+fn endpoints(
+    info: &OAuthInfo,
+    api_base: &str,
+    authorize_url: Option<&str>,
+    token_url: Option<&str>,
+    revoke_url: Option<&str>,
+) -> Result<Endpoints> {
+    Ok(match (authorize_url, token_url) {
+        (Some(authorize), Some(token)) => Endpoints::parse(authorize, token, revoke_url)?,
+        (None, None) => Endpoints::resolve(info, Some(api_base))?,
+        _ => {
+            return Err(errors::invalid(
+                "Give both the authorize URL and the token URL, or neither.",
+            ));
+        }
+    })
+}
+
 impl Workspace {
     /// Connects a provider through OAuth. `open_browser` is given the authorize URL (the
     /// desktop app opens the system browser; the CLI may print it instead).
@@ -93,17 +113,13 @@ impl Workspace {
             .api_base
             .clone()
             .unwrap_or_else(|| provider.api_base.to_string());
-        let endpoints = match (&request.authorize_url, &request.token_url) {
-            (Some(authorize), Some(token)) => {
-                Endpoints::parse(authorize, token, request.revoke_url.as_deref())?
-            }
-            (None, None) => Endpoints::resolve(info, Some(&api_base))?,
-            _ => {
-                return Err(errors::invalid(
-                    "Give both the authorize URL and the token URL, or neither.",
-                ));
-            }
-        };
+        let endpoints = endpoints(
+            info,
+            &api_base,
+            request.authorize_url.as_deref(),
+            request.token_url.as_deref(),
+            request.revoke_url.as_deref(),
+        )?;
         let credentials = match &request.client_secret {
             Some(secret) => Credentials::with_secret(&request.client_id, secret.clone()),
             None => Credentials::public(&request.client_id),
@@ -346,12 +362,13 @@ impl Workspace {
                 format!("{} has no stored sign-in. Reconnect it.", c.name),
             )
         })?;
-        let endpoints = match (&details.authorize_url, &details.token_url) {
-            (Some(authorize), Some(token)) => {
-                Endpoints::parse(authorize, token, details.revoke_url.as_deref())?
-            }
-            _ => Endpoints::resolve(info, Some(&c.api_base))?,
-        };
+        let endpoints = endpoints(
+            info,
+            &c.api_base,
+            details.authorize_url.as_deref(),
+            details.token_url.as_deref(),
+            details.revoke_url.as_deref(),
+        )?;
         let credentials = match secret {
             Some(row) => Credentials::with_secret(&grant.client_id, self.tokens().open(row)?),
             None => Credentials::public(&grant.client_id),

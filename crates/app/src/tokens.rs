@@ -225,26 +225,44 @@ impl Tokens {
         now: DateTime<Utc>,
         first: impl FnOnce(&rusqlite::Transaction<'_>) -> switchboard_store::Result<()> + Send + 'static,
     ) -> Result<(), CommandError> {
+        let (id, client_id, now) = (
+            connection_id.to_string(),
+            client_id.to_string(),
+            rfc3339(now),
+        );
+        self.write_tokens(tokens, move |tx, sealed| {
+            first(tx)?;
+            oauth_grants::put_new(tx, &id, &client_id, sealed, &now)
+        })
+        .await
+    }
+
+    /// Seals `tokens` and runs `write` with them in one durable transaction.
+    async fn write_tokens<T: Send + 'static>(
+        &self,
+        tokens: &FreshTokens,
+        write: impl FnOnce(
+            &rusqlite::Transaction<'_>,
+            &SealedTokens<'_>,
+        ) -> switchboard_store::Result<T>
+        + Send
+        + 'static,
+    ) -> Result<T, CommandError> {
         let access = self.seal(&tokens.access);
         let refresh = tokens.refresh.as_ref().map(|r| self.seal(r));
-        let (id, client_id) = (connection_id.to_string(), client_id.to_string());
         let access_expires_at = rfc3339(tokens.access_expires_at);
         let refresh_expires_at = tokens.refresh_expires_at.map(rfc3339);
         let store = self.store.clone();
         tokio::task::spawn_blocking(move || {
             store.write_durably(|tx| {
-                first(tx)?;
-                oauth_grants::put_new(
+                write(
                     tx,
-                    &id,
-                    &client_id,
                     &SealedTokens {
                         access: &access,
                         refresh: refresh.as_ref(),
                         access_expires_at: &access_expires_at,
                         refresh_expires_at: refresh_expires_at.as_deref(),
                     },
-                    &rfc3339(now),
                 )
             })
         })
@@ -288,31 +306,11 @@ impl Tokens {
                 return Err(self.refresh_failed(connection_id, e).await);
             }
         };
-        let access = self.seal(&fresh.access);
-        let refresh = fresh.refresh.as_ref().map(|r| self.seal(r));
-        let id = connection_id.to_string();
-        let access_expires_at = rfc3339(fresh.access_expires_at);
-        let refresh_expires_at = fresh.refresh_expires_at.map(rfc3339);
-        let store = self.store.clone();
-        tokio::task::spawn_blocking(move || {
-            store.write_durably(|tx| {
-                oauth_grants::put_refreshed(
-                    tx,
-                    &id,
-                    seen_generation,
-                    &SealedTokens {
-                        access: &access,
-                        refresh: refresh.as_ref(),
-                        access_expires_at: &access_expires_at,
-                        refresh_expires_at: refresh_expires_at.as_deref(),
-                    },
-                    &rfc3339(now),
-                )
-            })
+        let (id, now) = (connection_id.to_string(), rfc3339(now));
+        self.write_tokens(&fresh, move |tx, sealed| {
+            oauth_grants::put_refreshed(tx, &id, seen_generation, sealed, &now)
         })
-        .await
-        .map_err(|e| errors::internal(format!("storing tokens failed: {e}")))?
-        .map_err(errors::store)?;
+        .await?;
         drop(lock);
         Ok((fresh.access, Source::Refreshed))
     }
