@@ -75,8 +75,16 @@ pub struct TokenSet {
 /// Whether `error` means the grant is gone and the user must connect again (a refresh or
 /// code refused with `invalid_grant`), as opposed to a problem with the app's configuration.
 pub fn needs_reconnect(error: &ProviderError) -> bool {
-    error.kind == ProviderErrorKind::Auth && error.provider_code.as_deref() == Some("invalid_grant")
+    error.kind == ProviderErrorKind::Auth
+        && error
+            .provider_code
+            .as_deref()
+            .is_some_and(|code| GRANT_REFUSED.contains(&code))
 }
+
+/// Error codes with which a token endpoint refuses a code or refresh token for good: RFC 6749's
+/// `invalid_grant`, and Square's 401 `service.not_authorized` (its OAuth error shape, `type`).
+const GRANT_REFUSED: &[&str] = &["invalid_grant", "service.not_authorized"];
 
 /// What a request to the token endpoint is for (it changes the messages).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -521,7 +529,9 @@ fn error_from_answer(
                  again.{said}"
             ),
         )
-    } else if code_lower.contains("invalid_grant") {
+    } else if code_lower.contains("invalid_grant")
+        || (grant != Grant::Revoke && GRANT_REFUSED.contains(&code_lower.as_str()))
+    {
         let what = match grant {
             Grant::Code => format!(
                 "{provider} did not accept the sign-in code (it may have expired or been used \
@@ -748,6 +758,21 @@ mod tests {
             retry_after_secs: Some(7),
             body: bytes::Bytes::from(body.to_string()),
         }
+    }
+
+    #[test]
+    fn a_refused_square_refresh_token_means_reconnect() {
+        let e = error_from_answer(
+            "Square",
+            Grant::Refresh,
+            &answer(
+                401,
+                r#"{"message":"The refresh token is invalid.","type":"service.not_authorized"}"#,
+            ),
+            &[],
+        );
+        assert!(needs_reconnect(&e), "{e:?}");
+        assert!(e.message.contains("Reconnect Square"), "{}", e.message);
     }
 
     #[test]
