@@ -1,8 +1,9 @@
 //! Connecting through OAuth: the system browser, a loopback redirect, the code exchange, the
 //! account's identity from the provider, then the connection and its tokens stored together.
 //!
-//! Identity comes from each provider's own endpoint; Xero's (`/connections`, one entry per
-//! organisation the user allowed) is the first one here. The other OAuth providers follow.
+//! Identity comes from each provider's own endpoint: Xero's `/connections` (one entry per
+//! organisation the user allowed) and QuickBooks' company information (the realm id comes on
+//! the redirect). The other OAuth providers follow.
 
 use crate::tokens::{FreshTokens, Tokens};
 use crate::workspace::Workspace;
@@ -42,6 +43,14 @@ pub struct OAuthConnect {
     pub redirect_port: Option<u16>,
     /// Which Xero organisation, by id or name, when the user allowed several.
     pub tenant: Option<String>,
+}
+
+/// The account a grant reaches, as the provider names it.
+struct Account {
+    /// Xero tenant id, QuickBooks realm id.
+    id: String,
+    /// Organisation or company name.
+    name: Option<String>,
 }
 
 /// A Xero organisation the grant reaches (`GET /connections`).
@@ -89,7 +98,7 @@ impl Workspace {
                 provider.display_name
             ))
         })?;
-        if provider.key != "xero" {
+        if !["xero", "quickbooks"].contains(&provider.key) {
             return Err(errors::invalid(format!(
                 "Connecting {} is not available yet.",
                 provider.display_name
@@ -154,13 +163,25 @@ impl Workspace {
             )
             .await?;
         let tokens = client.exchange(&authorization, &callback.code).await?;
-        let tenant = self
-            .xero_tenant(&api_base, &tokens, request.tenant.as_deref())
-            .await?;
+        let account = match provider.key {
+            "quickbooks" => {
+                self.quickbooks_company(&api_base, &tokens, &callback.params)
+                    .await?
+            }
+            _ => {
+                let tenant = self
+                    .xero_tenant(&api_base, &tokens, request.tenant.as_deref())
+                    .await?;
+                Account {
+                    id: tenant.tenant_id,
+                    name: tenant.tenant_name,
+                }
+            }
+        };
 
         let id = switchboard_store::new_id();
         let details = OAuthDetails {
-            account_name: tenant.tenant_name.clone(),
+            account_name: account.name.clone(),
             scopes: tokens.scopes.clone(),
             authorize_url: request.authorize_url.clone(),
             token_url: request.token_url.clone(),
@@ -168,7 +189,7 @@ impl Workspace {
         };
         let fresh = FreshTokens::from(tokens);
         let (row_id, row_name, row_base, account) =
-            (id.clone(), name.clone(), api_base.clone(), tenant.tenant_id);
+            (id.clone(), name.clone(), api_base.clone(), account.id);
         let provider_key = provider.key;
         let sealed_secret = request
             .client_secret
@@ -381,6 +402,58 @@ impl Workspace {
             self.client.clone(),
         );
         Ok((client, details.scopes))
+    }
+
+    /// The QuickBooks company this grant is for: its realm id from the redirect, its name from
+    /// `GET /v3/company/{realm}/companyinfo/{realm}`.
+    async fn quickbooks_company(
+        &self,
+        api_base: &str,
+        tokens: &TokenSet,
+        redirect: &std::collections::BTreeMap<String, String>,
+    ) -> Result<Account> {
+        let realm = redirect.get("realmId").cloned().ok_or_else(|| {
+            CommandError::new(
+                ErrorCode::BadResponse,
+                "Intuit did not say which QuickBooks company was chosen (no realmId). Connect \
+                 again.",
+            )
+        })?;
+        let url = format!(
+            "{}/v3/company/{realm}/companyinfo/{realm}",
+            api_base.trim_end_matches('/')
+        );
+        let answer = self
+            .client
+            .get(url)
+            .bearer_auth(tokens.access_token.expose())
+            .header("Accept", "application/json")
+            .send()
+            .await
+            .map_err(|e| switchboard_providers::http::transport_error("QuickBooks", e))?;
+        if !answer.status().is_success() {
+            return Err(CommandError::new(
+                ErrorCode::ProviderError,
+                format!(
+                    "QuickBooks did not describe the chosen company (HTTP {}). Try connecting \
+                     again.",
+                    answer.status().as_u16()
+                ),
+            ));
+        }
+        let info: serde_json::Value = answer.json().await.map_err(|e| {
+            CommandError::new(
+                ErrorCode::BadResponse,
+                format!(
+                    "QuickBooks' company information could not be read: {}",
+                    e.without_url()
+                ),
+            )
+        })?;
+        let name = info["CompanyInfo"]["CompanyName"]
+            .as_str()
+            .map(str::to_string);
+        Ok(Account { id: realm, name })
     }
 
     /// The token lifecycle of this workspace.

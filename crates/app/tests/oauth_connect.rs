@@ -158,3 +158,40 @@ async fn an_unused_refresh_token_is_kept_alive_before_it_lapses() {
     assert_eq!(xero.counters().refresh_requests(), 1);
     assert!(f.workspace.keep_sign_ins_alive(later).await.is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connecting_quickbooks_keeps_the_company_from_the_redirect() {
+    let f = common::fixture(10).await;
+    let qbo = f.sandbox.oauth("quickbooks");
+    let account = qbo.account();
+    let open = browser();
+    let view = f
+        .workspace
+        .connect_oauth(
+            OAuthConnect {
+                provider: "quickbooks".into(),
+                name: "Ledger".into(),
+                api_base: Some(qbo.api_base()),
+                authorize_url: Some(qbo.authorize_url()),
+                token_url: Some(qbo.token_url()),
+                revoke_url: qbo.revoke_url(),
+                client_id: qbo.client_id().to_string(),
+                // QuickBooks needs the app's secret (HTTP Basic at the token endpoint).
+                client_secret: qbo
+                    .client_secret()
+                    .map(switchboard_core::secret::SecretString::new),
+                redirect_port: Some(0),
+                tenant: None,
+            },
+            &open,
+        )
+        .await
+        .unwrap();
+    assert_eq!(view.provider, "quickbooks");
+    assert_eq!(view.account_id.as_deref(), Some(account.realm_id.as_str()));
+    // The stored client secret is used again for the refresh (Basic auth).
+    let health = f.workspace.refresh_sign_in("Ledger", true).await.unwrap();
+    assert_eq!(health.token, TokenState::Valid);
+    assert_eq!(qbo.counters().refresh_requests(), 1);
+    assert_eq!(qbo.counters().token_errors("invalid_client"), 0);
+}

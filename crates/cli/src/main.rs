@@ -125,6 +125,8 @@ enum ConnectCommand {
     },
     /// Connect Xero: sign in with your browser (client secret, if any, in $SWITCHBOARD_CLIENT_SECRET)
     Xero(auth_cmd::OAuthConnectArgs),
+    /// Connect QuickBooks Online: sign in with your browser (your app's secret in $SWITCHBOARD_CLIENT_SECRET)
+    Quickbooks(auth_cmd::OAuthConnectArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -317,6 +319,9 @@ async fn run(cli: Cli, out: &Output) -> Result<(), CommandError> {
         }
         Command::Connect(ConnectCommand::Xero(args)) => {
             auth_cmd::connect("xero", args, &global, out).await
+        }
+        Command::Connect(ConnectCommand::Quickbooks(args)) => {
+            auth_cmd::connect("quickbooks", args, &global, out).await
         }
         Command::Auth(command) => auth_cmd::run(command, &global, out).await,
         Command::Health(args) => health_cmd::health(&global, out, args).await,
