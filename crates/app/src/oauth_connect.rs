@@ -9,7 +9,7 @@ use crate::tokens::{FreshTokens, Tokens};
 use crate::workspace::Workspace;
 use crate::{Result, errors, sync::blocking};
 use std::time::Duration;
-use switchboard_core::catalogue::{self, LoopbackRedirect, OAuthInfo};
+use switchboard_core::catalogue::{self, LoopbackRedirect, ProviderInfo};
 use switchboard_core::secret::SecretString;
 use switchboard_core::views::ConnectionView;
 use switchboard_core::{CommandError, ErrorCode};
@@ -61,26 +61,6 @@ struct XeroTenant {
     tenant_name: Option<String>,
 }
 
-/// A connection's endpoints: its overrides (authorize and token URL together), else the
-/// catalogue's (Mautic's paths joined onto its own URL).
-fn endpoints(
-    info: &OAuthInfo,
-    api_base: &str,
-    authorize_url: Option<&str>,
-    token_url: Option<&str>,
-    revoke_url: Option<&str>,
-) -> Result<Endpoints> {
-    Ok(match (authorize_url, token_url) {
-        (Some(authorize), Some(token)) => Endpoints::parse(authorize, token, revoke_url)?,
-        (None, None) => Endpoints::resolve(info, Some(api_base))?,
-        _ => {
-            return Err(errors::invalid(
-                "Give both the authorize URL and the token URL, or neither.",
-            ));
-        }
-    })
-}
-
 impl Workspace {
     /// Connects a provider through OAuth. `open_browser` is given the authorize URL (the
     /// desktop app opens the system browser; the CLI may print it instead).
@@ -122,24 +102,17 @@ impl Workspace {
             .api_base
             .clone()
             .unwrap_or_else(|| provider.api_base.to_string());
-        let endpoints = endpoints(
-            info,
+        let client = self.client_for(
+            provider,
             &api_base,
-            request.authorize_url.as_deref(),
-            request.token_url.as_deref(),
-            request.revoke_url.as_deref(),
+            [
+                request.authorize_url.as_deref(),
+                request.token_url.as_deref(),
+                request.revoke_url.as_deref(),
+            ],
+            &request.client_id,
+            request.client_secret.clone(),
         )?;
-        let credentials = match &request.client_secret {
-            Some(secret) => Credentials::with_secret(&request.client_id, secret.clone()),
-            None => Credentials::public(&request.client_id),
-        };
-        let client = OAuthClient::new(
-            provider.display_name,
-            info,
-            endpoints,
-            credentials,
-            self.client.clone(),
-        );
         let redirect = LoopbackRedirect {
             port: request.redirect_port.or(info.redirect.port),
             ..info.redirect
@@ -238,32 +211,9 @@ impl Workspace {
             .map_err(|e| errors::invalid(format!("`{api_base}` is not a URL: {e}")))?;
         url.set_path("/connections");
         url.set_query(None);
-        let answer = self
-            .client
-            .get(url)
-            .bearer_auth(tokens.access_token.expose())
-            .send()
-            .await
-            .map_err(|e| switchboard_providers::http::transport_error("Xero", e))?;
-        if !answer.status().is_success() {
-            return Err(CommandError::new(
-                ErrorCode::ProviderError,
-                format!(
-                    "Xero did not list the organisations this sign-in reaches (HTTP {}). Try \
-                     connecting again.",
-                    answer.status().as_u16()
-                ),
-            ));
-        }
-        let tenants: Vec<XeroTenant> = answer.json().await.map_err(|e| {
-            CommandError::new(
-                ErrorCode::BadResponse,
-                format!(
-                    "Xero's list of organisations could not be read: {}",
-                    e.without_url()
-                ),
-            )
-        })?;
+        let tenants: Vec<XeroTenant> = self
+            .identity_get("Xero", url.as_str(), tokens, "its list of organisations")
+            .await?;
         let label = |t: &XeroTenant| {
             format!(
                 "{} ({})",
@@ -361,12 +311,12 @@ impl Workspace {
     /// The OAuth client of a stored connection: its endpoints (overrides or the catalogue's),
     /// its client id and, when the user configured one, its client secret.
     async fn oauth_client(&self, c: &ConnectionView) -> Result<(OAuthClient, Vec<String>)> {
-        let provider = catalogue::provider(&c.provider)
-            .filter(|p| p.oauth.is_some())
-            .ok_or_else(|| {
-                errors::invalid(format!("{} does not use a browser sign-in.", c.name))
-            })?;
-        let info = provider.oauth.expect("filtered above");
+        let provider = catalogue::provider(&c.provider).ok_or_else(|| {
+            errors::invalid(format!(
+                "{} has an unknown provider `{}`.",
+                c.name, c.provider
+            ))
+        })?;
         let id = c.id.clone();
         let (details, grant, secret) = blocking(&self.store, move |s| {
             let conn = s.conn();
@@ -383,24 +333,18 @@ impl Workspace {
                 format!("{} has no stored sign-in. Reconnect it.", c.name),
             )
         })?;
-        let endpoints = endpoints(
-            info,
+        let secret = secret.map(|row| self.tokens().open(row)).transpose()?;
+        let client = self.client_for(
+            provider,
             &c.api_base,
-            details.authorize_url.as_deref(),
-            details.token_url.as_deref(),
-            details.revoke_url.as_deref(),
+            [
+                details.authorize_url.as_deref(),
+                details.token_url.as_deref(),
+                details.revoke_url.as_deref(),
+            ],
+            &grant.client_id,
+            secret,
         )?;
-        let credentials = match secret {
-            Some(row) => Credentials::with_secret(&grant.client_id, self.tokens().open(row)?),
-            None => Credentials::public(&grant.client_id),
-        };
-        let client = OAuthClient::new(
-            provider.display_name,
-            info,
-            endpoints,
-            credentials,
-            self.client.clone(),
-        );
         Ok((client, details.scopes))
     }
 
@@ -423,6 +367,67 @@ impl Workspace {
             "{}/v3/company/{realm}/companyinfo/{realm}",
             api_base.trim_end_matches('/')
         );
+        let info: serde_json::Value = self
+            .identity_get(
+                "QuickBooks",
+                &url,
+                tokens,
+                "the chosen company's information",
+            )
+            .await?;
+        let name = info["CompanyInfo"]["CompanyName"]
+            .as_str()
+            .map(str::to_string);
+        Ok(Account { id: realm, name })
+    }
+
+    /// The OAuth client of a provider for a connection: its endpoint overrides (authorize,
+    /// token, revoke; the first two together) or the catalogue's (Mautic's paths joined onto
+    /// its own URL), and its registration (a secret only where the user configured one).
+    fn client_for(
+        &self,
+        provider: &ProviderInfo,
+        api_base: &str,
+        [authorize_url, token_url, revoke_url]: [Option<&str>; 3],
+        client_id: &str,
+        client_secret: Option<SecretString>,
+    ) -> Result<OAuthClient> {
+        let info = provider.oauth.ok_or_else(|| {
+            errors::invalid(format!(
+                "{} does not connect through a browser sign-in.",
+                provider.display_name
+            ))
+        })?;
+        let endpoints = match (authorize_url, token_url) {
+            (Some(authorize), Some(token)) => Endpoints::parse(authorize, token, revoke_url)?,
+            (None, None) => Endpoints::resolve(info, Some(api_base))?,
+            _ => {
+                return Err(errors::invalid(
+                    "Give both the authorize URL and the token URL, or neither.",
+                ));
+            }
+        };
+        let credentials = match client_secret {
+            Some(secret) => Credentials::with_secret(client_id, secret),
+            None => Credentials::public(client_id),
+        };
+        Ok(OAuthClient::new(
+            provider.display_name,
+            info,
+            endpoints,
+            credentials,
+            self.client.clone(),
+        ))
+    }
+
+    /// One identity request right after the sign-in (`what` names what it fetches), as JSON.
+    async fn identity_get<T: serde::de::DeserializeOwned>(
+        &self,
+        provider: &str,
+        url: &str,
+        tokens: &TokenSet,
+        what: &str,
+    ) -> Result<T> {
         let answer = self
             .client
             .get(url)
@@ -430,30 +435,25 @@ impl Workspace {
             .header("Accept", "application/json")
             .send()
             .await
-            .map_err(|e| switchboard_providers::http::transport_error("QuickBooks", e))?;
+            .map_err(|e| switchboard_providers::http::transport_error(provider, e))?;
         if !answer.status().is_success() {
             return Err(CommandError::new(
                 ErrorCode::ProviderError,
                 format!(
-                    "QuickBooks did not describe the chosen company (HTTP {}). Try connecting \
-                     again.",
+                    "{provider} did not send {what} (HTTP {}). Try connecting again.",
                     answer.status().as_u16()
                 ),
             ));
         }
-        let info: serde_json::Value = answer.json().await.map_err(|e| {
+        answer.json().await.map_err(|e| {
             CommandError::new(
                 ErrorCode::BadResponse,
                 format!(
-                    "QuickBooks' company information could not be read: {}",
+                    "{provider} sent {what} in a form Switchboard cannot read: {}",
                     e.without_url()
                 ),
             )
-        })?;
-        let name = info["CompanyInfo"]["CompanyName"]
-            .as_str()
-            .map(str::to_string);
-        Ok(Account { id: realm, name })
+        })
     }
 
     /// The token lifecycle of this workspace.
