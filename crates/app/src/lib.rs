@@ -3,12 +3,16 @@
 //! callers get views (`switchboard_core::views`) and errors as `CommandError`.
 
 mod backup;
+mod credential_connect;
 mod data_dir;
 mod demo;
+mod disconnect;
 mod errors;
 mod health;
 mod locks;
+mod notices;
 mod oauth_connect;
+mod oauth_identity;
 mod outbox;
 pub mod scheduler;
 pub mod sync;
@@ -18,9 +22,15 @@ mod workspace;
 pub use backup::{
     KeyFileInput, RETENTION, list_backups_in, restore_backup_offline, verify_backup_in,
 };
+pub use credential_connect::{
+    BillionMailConnect, Connected, CredentialConnect, PayPalConnect, PayPalEnvironment,
+    SendGridConnect, SmtpConnect, SmtpSecurity, StripeConnect, TwilioConnect, Verified,
+    purpose as secret_purpose, verify_credentials,
+};
 pub use data_dir::{DATA_DIR_ENV, demo_folder, real_folder, resolve_data_dir};
 pub use health::{BreakerConfig, Clock, FakeClock, SystemClock};
-pub use oauth_connect::OAuthConnect;
+pub use notices::SignInNotice;
+pub use oauth_connect::{OAuthConnect, OAuthReconnect, OpenBrowser, oauth_defaults};
 pub use outbox::{MAX_ATTEMPTS_ENV, OutboxPolicy, REFUND_REASONS};
 pub use switchboard_core::{CommandError, ErrorCode};
 pub use workspace::{PaymentQuery, Trigger, Workspace, check_stripe_key};

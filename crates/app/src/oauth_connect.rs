@@ -1,20 +1,21 @@
 //! Connecting through OAuth: the system browser, a loopback redirect, the code exchange, the
 //! account's identity from the provider, then the connection and its tokens stored together.
 //!
-//! Identity comes from each provider's own endpoint: Xero's `/connections` (one entry per
-//! organisation the user allowed) and QuickBooks' company information (the realm id comes on
-//! the redirect). The other OAuth providers follow.
+//! Identity comes from each provider's own endpoint (`oauth_identity`). Reconnecting signs the
+//! same row in again; disconnecting revokes the grant at the provider and forgets the tokens.
 
+use crate::oauth_identity::{Account, IdentityRequest};
 use crate::tokens::{FreshTokens, Tokens};
 use crate::workspace::Workspace;
 use crate::{Result, errors, sync::blocking};
+use std::collections::BTreeMap;
 use std::time::Duration;
-use switchboard_core::catalogue::{self, LoopbackRedirect, ProviderInfo};
+use switchboard_core::catalogue::{self, LoopbackRedirect, ProviderInfo, RevokeStyle, ScopeGrant};
 use switchboard_core::secret::SecretString;
 use switchboard_core::views::ConnectionView;
 use switchboard_core::{CommandError, ErrorCode};
 use switchboard_providers::oauth::{
-    Credentials, Endpoints, LoopbackListener, OAuthClient, TokenSet,
+    Credentials, CsrfState, Endpoints, LoopbackListener, OAuthClient, Pkce, TokenSet,
 };
 use switchboard_store::connections::{self, NewConnection, OAuthDetails};
 
@@ -23,6 +24,10 @@ const CLIENT_SECRET: &str = "oauth_client_secret";
 
 /// How long the app waits for the user to approve in the browser.
 const APPROVAL_TIMEOUT: Duration = Duration::from_secs(5 * 60);
+
+/// Opens the authorize URL: the system browser in the app; printing it, or a script, in the
+/// CLI; a plain HTTP client in tests.
+pub type OpenBrowser<'a> = dyn Fn(&str) -> std::result::Result<(), String> + Send + Sync + 'a;
 
 /// What the user asked for (the connect dialog, `switchboard connect <provider>`).
 #[derive(Debug, Clone, Default)]
@@ -43,22 +48,32 @@ pub struct OAuthConnect {
     pub redirect_port: Option<u16>,
     /// Which Xero organisation, by id or name, when the user allowed several.
     pub tenant: Option<String>,
+    /// The auth relay that holds the registration's secret and HTTPS redirect
+    /// (docs/RELAY.md), e.g. `https://relay.example.com`; `None` to talk to the provider
+    /// directly.
+    pub relay: Option<String>,
 }
 
-/// The account a grant reaches, as the provider names it.
-struct Account {
-    /// Xero tenant id, QuickBooks realm id.
-    id: String,
-    /// Organisation or company name.
-    name: Option<String>,
-}
-
-/// A Xero organisation the grant reaches (`GET /connections`).
-#[derive(Debug, Clone, serde::Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct XeroTenant {
-    tenant_id: String,
-    tenant_name: Option<String>,
+/// Reconnecting a connection whose sign-in died (or was disconnected): the same row, so its
+/// cursors, checkpoints, mappings and history stay.
+#[derive(Debug, Clone, Default)]
+pub struct OAuthReconnect {
+    /// Connection name or id.
+    pub connection: String,
+    /// The app's client id, when not the one the connection used before.
+    pub client_id: Option<String>,
+    /// A new client secret, when not the stored one.
+    pub client_secret: Option<SecretString>,
+    pub redirect_port: Option<u16>,
+    /// Which organisation or company file, when the sign-in reaches several and none of them
+    /// is the connection's.
+    pub account: Option<String>,
+    /// Go on when the user chose a different account than the connection's: the connection
+    /// then follows the new account (its history stays).
+    pub switch_account: bool,
+    /// Ask for the catalogue's extra scopes of this feature too (an incremental grant, e.g.
+    /// `post_to_ledger`; see [`Workspace::missing_scopes`]).
+    pub feature: Option<String>,
 }
 
 impl Workspace {
@@ -67,23 +82,11 @@ impl Workspace {
     pub async fn connect_oauth(
         &self,
         request: OAuthConnect,
-        open_browser: &(dyn Fn(&str) -> std::result::Result<(), String> + Send + Sync),
+        open_browser: &OpenBrowser<'_>,
     ) -> Result<ConnectionView> {
         let provider = catalogue::provider(&request.provider).ok_or_else(|| {
             errors::invalid(format!("There is no provider `{}`.", request.provider))
         })?;
-        let info = provider.oauth.ok_or_else(|| {
-            errors::invalid(format!(
-                "{} does not connect through a browser sign-in.",
-                provider.display_name
-            ))
-        })?;
-        if !["xero", "quickbooks"].contains(&provider.key) {
-            return Err(errors::invalid(format!(
-                "Connecting {} is not available yet.",
-                provider.display_name
-            )));
-        }
         let name = request.name.trim().to_string();
         if name.is_empty() {
             return Err(errors::invalid("Give the connection a name."));
@@ -98,10 +101,18 @@ impl Workspace {
                 "A connection named `{name}` already exists; choose another name."
             )));
         }
-        let api_base = request
-            .api_base
-            .clone()
-            .unwrap_or_else(|| provider.api_base.to_string());
+        let api_base = match request.api_base.clone() {
+            Some(base) => base,
+            // Mautic runs on the customer's own server: there is no default address.
+            None if provider.api_base.is_empty() => {
+                return Err(errors::invalid(format!(
+                    "{} runs on your own server: give its address (for example \
+                     https://mautic.example.com).",
+                    provider.display_name
+                )));
+            }
+            None => provider.api_base.to_string(),
+        };
         let client = self.client_for(
             provider,
             &api_base,
@@ -112,45 +123,30 @@ impl Workspace {
             ],
             &request.client_id,
             request.client_secret.clone(),
+            request.relay.as_deref(),
         )?;
-        let redirect = LoopbackRedirect {
-            port: request.redirect_port.or(info.redirect.port),
-            ..info.redirect
-        };
-        let listener = LoopbackListener::bind(provider.display_name, &redirect).await?;
-        let authorization = client.authorization(listener.redirect_uri(), &[]);
-        open_browser(authorization.url().as_str()).map_err(|e| {
-            CommandError::new(
-                ErrorCode::Internal,
-                format!(
-                    "The browser could not be opened ({e}). Open this address yourself: {}",
-                    authorization.url()
-                ),
-            )
-        })?;
-        let callback = listener
-            .wait(
-                authorization.state(),
-                info.redirect_params,
-                APPROVAL_TIMEOUT,
+        let (tokens, redirect) = self
+            .sign_in(
+                provider,
+                &client,
+                &[],
+                request.redirect_port,
+                request.relay.as_deref(),
+                open_browser,
             )
             .await?;
-        let tokens = client.exchange(&authorization, &callback.code).await?;
-        let account = match provider.key {
-            "quickbooks" => {
-                self.quickbooks_company(&api_base, &tokens, &callback.params)
-                    .await?
-            }
-            _ => {
-                let tenant = self
-                    .xero_tenant(&api_base, &tokens, request.tenant.as_deref())
-                    .await?;
-                Account {
-                    id: tenant.tenant_id,
-                    name: tenant.tenant_name,
-                }
-            }
-        };
+        let candidates = self
+            .identify(
+                &IdentityRequest {
+                    provider: provider.key,
+                    api_base: &api_base,
+                    redirect: &redirect,
+                    client_id: &request.client_id,
+                },
+                &tokens,
+            )
+            .await?;
+        let account = choose(provider, candidates, request.tenant.as_deref())?;
 
         let id = switchboard_store::new_id();
         let details = OAuthDetails {
@@ -159,6 +155,8 @@ impl Workspace {
             authorize_url: request.authorize_url.clone(),
             token_url: request.token_url.clone(),
             revoke_url: request.revoke_url.clone(),
+            relay_url: request.relay.clone(),
+            client_id: Some(request.client_id.clone()),
         };
         let fresh = FreshTokens::from(tokens);
         let (row_id, row_name, row_base, account) =
@@ -186,8 +184,8 @@ impl Workspace {
                         },
                     )?;
                     connections::set_oauth(tx, &row_id, &details)?;
-                    // Nothing is pulled from accounting providers yet (the bookkeeping issue
-                    // adds it): a schedule would only record "not available" errors.
+                    // Nothing is pulled from these providers yet (the payments, bookkeeping
+                    // and calendar issues add it): a schedule would only record errors.
                     connections::set_sync_interval(tx, &row_id, None)?;
                     if let Some(secret) = &sealed_secret {
                         switchboard_store::secrets::put(tx, &row_id, CLIENT_SECRET, secret)?;
@@ -199,48 +197,216 @@ impl Workspace {
         blocking(&self.store, move |s| connections::find(&s.conn(), &id)).await
     }
 
-    /// The Xero organisation this grant is for: the only one, or the one the user named.
-    async fn xero_tenant(
+    /// Signs a connection in again through the browser, keeping its row: its cursors,
+    /// checkpoints, mappings and history stay, and its status returns to `connected`. When the
+    /// user picks a different organisation or company than the connection's, nothing changes
+    /// and the error says so, unless `switch_account` is set.
+    pub async fn reconnect_oauth(
         &self,
-        api_base: &str,
-        tokens: &TokenSet,
-        wanted: Option<&str>,
-    ) -> Result<XeroTenant> {
-        // `/connections` lives at the API host's root (https://api.xero.com/connections).
-        let mut url = reqwest::Url::parse(api_base)
-            .map_err(|e| errors::invalid(format!("`{api_base}` is not a URL: {e}")))?;
-        url.set_path("/connections");
-        url.set_query(None);
-        let tenants: Vec<XeroTenant> = self
-            .identity_get("Xero", url.as_str(), tokens, "its list of organisations")
-            .await?;
-        let label = |t: &XeroTenant| {
-            format!(
-                "{} ({})",
-                t.tenant_name.as_deref().unwrap_or("unnamed"),
-                t.tenant_id
-            )
-        };
-        match (wanted, tenants.as_slice()) {
-            (_, []) => Err(errors::invalid(
-                "The sign-in did not allow any Xero organisation. Connect again and pick one.",
-            )),
-            (None, [only]) => Ok(only.clone()),
-            (None, several) => Err(errors::invalid(format!(
-                "This sign-in reaches several Xero organisations: {}. Choose one (by name or id).",
-                several.iter().map(label).collect::<Vec<_>>().join(", ")
-            ))),
-            (Some(want), all) => all
-                .iter()
-                .find(|t| t.tenant_id == want || t.tenant_name.as_deref() == Some(want))
-                .cloned()
-                .ok_or_else(|| {
-                    errors::invalid(format!(
-                        "No organisation `{want}` in this sign-in; it reaches {}.",
-                        all.iter().map(label).collect::<Vec<_>>().join(", ")
-                    ))
-                }),
+        request: OAuthReconnect,
+        open_browser: &OpenBrowser<'_>,
+    ) -> Result<ConnectionView> {
+        let c = self.find_connection(&request.connection).await?;
+        let provider = catalogue::provider(&c.provider).ok_or_else(|| {
+            errors::invalid(format!(
+                "{} has an unknown provider `{}`.",
+                c.name, c.provider
+            ))
+        })?;
+        if provider.oauth.is_none() {
+            return Err(errors::invalid(format!(
+                "{} connects with a key, not a browser sign-in: connect it again with a new key.",
+                provider.display_name
+            )));
         }
+        let id = c.id.clone();
+        let (details, grant, stored_secret) = blocking(&self.store, move |s| {
+            let conn = s.conn();
+            Ok((
+                connections::oauth_details(&conn, &id)?,
+                switchboard_store::oauth_grants::get(&conn, &id)?,
+                switchboard_store::secrets::get(&conn, &id, CLIENT_SECRET)?,
+            ))
+        })
+        .await?;
+        let client_id = request
+            .client_id
+            .clone()
+            .or(grant.map(|g| g.client_id))
+            .or(details.client_id.clone())
+            .ok_or_else(|| {
+                errors::invalid(format!(
+                    "Give the client ID of your {} app: this connection no longer has one.",
+                    provider.display_name
+                ))
+            })?;
+        let extra: Vec<&str> = match request.feature.as_deref() {
+            Some(feature) => feature_grant(provider, feature)?.scopes.to_vec(),
+            None => Vec::new(),
+        };
+        let client_secret = match &request.client_secret {
+            Some(secret) => Some(secret.clone()),
+            None => stored_secret
+                .map(|row| self.tokens().open(row))
+                .transpose()?,
+        };
+        let client = self.client_for(
+            provider,
+            &c.api_base,
+            [
+                details.authorize_url.as_deref(),
+                details.token_url.as_deref(),
+                details.revoke_url.as_deref(),
+            ],
+            &client_id,
+            client_secret,
+            details.relay_url.as_deref(),
+        )?;
+        let (tokens, redirect) = self
+            .sign_in(
+                provider,
+                &client,
+                &extra,
+                request.redirect_port,
+                details.relay_url.as_deref(),
+                open_browser,
+            )
+            .await?;
+        let candidates = self
+            .identify(
+                &IdentityRequest {
+                    provider: provider.key,
+                    api_base: &c.api_base,
+                    redirect: &redirect,
+                    client_id: &client_id,
+                },
+                &tokens,
+            )
+            .await?;
+        let before = c.account_id.as_deref();
+        let account = match before.and_then(|b| candidates.iter().find(|a| a.id == b)) {
+            Some(same) => same.clone(),
+            None => choose(provider, candidates, request.account.as_deref())?,
+        };
+        if let Some(before) = before.filter(|b| *b != account.id)
+            && !request.switch_account
+        {
+            let was = Account {
+                id: before.to_string(),
+                name: c.account_name.clone(),
+            };
+            return Err(CommandError::new(
+                ErrorCode::Conflict,
+                format!(
+                    "You chose {new} at {p}, but “{name}” is connected to {was}. Nothing was \
+                     changed. Sign in again and choose {was}; or connect {new} as a new \
+                     connection; or switch “{name}” to {new} (its history stays, and its next \
+                     syncs read {new}).",
+                    new = account.label(),
+                    was = was.label(),
+                    p = provider.display_name,
+                    name = c.name,
+                ),
+            ));
+        }
+
+        let new_details = OAuthDetails {
+            account_name: account.name.clone(),
+            scopes: tokens.scopes.clone(),
+            client_id: Some(client_id.clone()),
+            ..details
+        };
+        let fresh = FreshTokens::from(tokens);
+        let row_id = c.id.clone();
+        let sealed_secret = request
+            .client_secret
+            .as_ref()
+            .map(|secret| self.tokens().seal(secret));
+        self.tokens()
+            .store_new_with(&c.id, &client_id, &fresh, chrono::Utc::now(), move |tx| {
+                connections::set_oauth(tx, &row_id, &new_details)?;
+                connections::set_account(tx, &row_id, Some(&account.id), account.name.as_deref())?;
+                if let Some(secret) = &sealed_secret {
+                    switchboard_store::secrets::put(tx, &row_id, CLIENT_SECRET, secret)?;
+                }
+                Ok(())
+            })
+            .await?;
+        tracing::info!(connection = %c.name, provider = provider.key, "reconnected");
+        self.find_connection(&c.id).await
+    }
+
+    /// The catalogue's incremental grant for `feature` when the connection lacks any of its
+    /// scopes (then the feature asks the user for it, with its reason, through
+    /// `reconnect_oauth` with `feature`); `None` when everything is granted.
+    pub async fn missing_scopes(
+        &self,
+        connection: &str,
+        feature: &str,
+    ) -> Result<Option<ScopeGrant>> {
+        let c = self.find_connection(connection).await?;
+        let provider = catalogue::provider(&c.provider)
+            .ok_or_else(|| errors::invalid(format!("{} has an unknown provider.", c.name)))?;
+        let grant = feature_grant(provider, feature)?;
+        let missing = grant
+            .scopes
+            .iter()
+            .any(|scope| !c.scopes.iter().any(|s| s == scope));
+        Ok(missing.then_some(*grant))
+    }
+
+    /// The browser step: a loopback listener, the authorize URL handed to `open_browser`, the
+    /// redirect (state checked), and the code exchanged. Returns the tokens and the redirect's
+    /// extra parameters (`realmId`, `businessId`).
+    ///
+    /// Through a relay the provider redirects to the relay's HTTPS callback, which sends the
+    /// browser on to the loopback port named at the front of `state` (`{port}.{random}`); the
+    /// provider never sees the port, so any free one does.
+    async fn sign_in(
+        &self,
+        provider: &ProviderInfo,
+        client: &OAuthClient,
+        extra_scopes: &[&str],
+        redirect_port: Option<u16>,
+        relay: Option<&str>,
+        open_browser: &OpenBrowser<'_>,
+    ) -> Result<(TokenSet, BTreeMap<String, String>)> {
+        let info = client.info();
+        let redirect = LoopbackRedirect {
+            port: match relay {
+                Some(_) => redirect_port,
+                None => redirect_port.or(info.redirect.port),
+            },
+            ..info.redirect
+        };
+        let listener = LoopbackListener::bind(provider.display_name, &redirect).await?;
+        let authorization = match relay {
+            Some(relay) => client.authorization_with(
+                &relay_endpoint(relay, provider.key, "callback"),
+                extra_scopes,
+                CsrfState::from_value(format!("{}.{}", listener.port(), CsrfState::new().expose())),
+                Pkce::new(),
+            ),
+            None => client.authorization(listener.redirect_uri(), extra_scopes),
+        };
+        open_browser(authorization.url().as_str()).map_err(|e| {
+            CommandError::new(
+                ErrorCode::Internal,
+                format!(
+                    "The browser could not be opened ({e}). Open this address yourself: {}",
+                    authorization.url()
+                ),
+            )
+        })?;
+        let callback = listener
+            .wait(
+                authorization.state(),
+                info.redirect_params,
+                APPROVAL_TIMEOUT,
+            )
+            .await?;
+        let tokens = client.exchange(&authorization, &callback.code).await?;
+        Ok((tokens, callback.params))
     }
 
     /// Refreshes a connection's access token if it expires within a few minutes (always, with
@@ -310,7 +476,10 @@ impl Workspace {
 
     /// The OAuth client of a stored connection: its endpoints (overrides or the catalogue's),
     /// its client id and, when the user configured one, its client secret.
-    async fn oauth_client(&self, c: &ConnectionView) -> Result<(OAuthClient, Vec<String>)> {
+    pub(crate) async fn oauth_client(
+        &self,
+        c: &ConnectionView,
+    ) -> Result<(OAuthClient, Vec<String>)> {
         let provider = catalogue::provider(&c.provider).ok_or_else(|| {
             errors::invalid(format!(
                 "{} has an unknown provider `{}`.",
@@ -344,41 +513,9 @@ impl Workspace {
             ],
             &grant.client_id,
             secret,
+            details.relay_url.as_deref(),
         )?;
         Ok((client, details.scopes))
-    }
-
-    /// The QuickBooks company this grant is for: its realm id from the redirect, its name from
-    /// `GET /v3/company/{realm}/companyinfo/{realm}`.
-    async fn quickbooks_company(
-        &self,
-        api_base: &str,
-        tokens: &TokenSet,
-        redirect: &std::collections::BTreeMap<String, String>,
-    ) -> Result<Account> {
-        let realm = redirect.get("realmId").cloned().ok_or_else(|| {
-            CommandError::new(
-                ErrorCode::BadResponse,
-                "Intuit did not say which QuickBooks company was chosen (no realmId). Connect \
-                 again.",
-            )
-        })?;
-        let url = format!(
-            "{}/v3/company/{realm}/companyinfo/{realm}",
-            api_base.trim_end_matches('/')
-        );
-        let info: serde_json::Value = self
-            .identity_get(
-                "QuickBooks",
-                &url,
-                tokens,
-                "the chosen company's information",
-            )
-            .await?;
-        let name = info["CompanyInfo"]["CompanyName"]
-            .as_str()
-            .map(str::to_string);
-        Ok(Account { id: realm, name })
     }
 
     /// The OAuth client of a provider for a connection: its endpoint overrides (authorize,
@@ -391,6 +528,7 @@ impl Workspace {
         [authorize_url, token_url, revoke_url]: [Option<&str>; 3],
         client_id: &str,
         client_secret: Option<SecretString>,
+        relay: Option<&str>,
     ) -> Result<OAuthClient> {
         let info = provider.oauth.ok_or_else(|| {
             errors::invalid(format!(
@@ -398,18 +536,45 @@ impl Workspace {
                 provider.display_name
             ))
         })?;
-        let endpoints = match (authorize_url, token_url) {
-            (Some(authorize), Some(token)) => Endpoints::parse(authorize, token, revoke_url)?,
-            (None, None) => Endpoints::resolve(info, Some(api_base))?,
-            _ => {
-                return Err(errors::invalid(
-                    "Give both the authorize URL and the token URL, or neither.",
-                ));
+        let (endpoints, credentials) = match relay {
+            // The relay holds the secret: token and revoke requests go to it, the browser
+            // still goes to the provider's authorize URL.
+            Some(relay) => {
+                let authorize = match authorize_url {
+                    Some(url) => url.to_string(),
+                    None => Endpoints::resolve(info, Some(api_base))?
+                        .authorize_url
+                        .to_string(),
+                };
+                let revoke = (info.revoke_style != RevokeStyle::NotOffered)
+                    .then(|| relay_endpoint(relay, provider.key, "revoke"));
+                (
+                    Endpoints::parse(
+                        &authorize,
+                        &relay_endpoint(relay, provider.key, "token"),
+                        revoke.as_deref(),
+                    )?,
+                    Credentials::relayed(client_id),
+                )
             }
-        };
-        let credentials = match client_secret {
-            Some(secret) => Credentials::with_secret(client_id, secret),
-            None => Credentials::public(client_id),
+            None => {
+                let endpoints = match (authorize_url, token_url) {
+                    (Some(authorize), Some(token)) => {
+                        Endpoints::parse(authorize, token, revoke_url)?
+                    }
+                    (None, None) => Endpoints::resolve(info, Some(api_base))?,
+                    _ => {
+                        return Err(errors::invalid(
+                            "Give both the authorize URL and the token URL, or neither.",
+                        ));
+                    }
+                };
+                let credentials = match client_secret {
+                    Some(secret) => Credentials::with_secret(client_id, secret),
+                    None => Credentials::public(client_id),
+                };
+                (endpoints, credentials)
+            }
         };
         Ok(OAuthClient::new(
             provider.display_name,
@@ -420,42 +585,6 @@ impl Workspace {
         ))
     }
 
-    /// One identity request right after the sign-in (`what` names what it fetches), as JSON.
-    async fn identity_get<T: serde::de::DeserializeOwned>(
-        &self,
-        provider: &str,
-        url: &str,
-        tokens: &TokenSet,
-        what: &str,
-    ) -> Result<T> {
-        let answer = self
-            .client
-            .get(url)
-            .bearer_auth(tokens.access_token.expose())
-            .header("Accept", "application/json")
-            .send()
-            .await
-            .map_err(|e| switchboard_providers::http::transport_error(provider, e))?;
-        if !answer.status().is_success() {
-            return Err(CommandError::new(
-                ErrorCode::ProviderError,
-                format!(
-                    "{provider} did not send {what} (HTTP {}). Try connecting again.",
-                    answer.status().as_u16()
-                ),
-            ));
-        }
-        answer.json().await.map_err(|e| {
-            CommandError::new(
-                ErrorCode::BadResponse,
-                format!(
-                    "{provider} sent {what} in a form Switchboard cannot read: {}",
-                    e.without_url()
-                ),
-            )
-        })
-    }
-
     /// The token lifecycle of this workspace.
     pub(crate) fn tokens(&self) -> Tokens {
         Tokens {
@@ -463,5 +592,61 @@ impl Workspace {
             key: self.key.clone(),
             folder: self.folder.clone(),
         }
+    }
+}
+
+/// The catalogue's incremental grant `feature` of `provider`.
+fn feature_grant(provider: &ProviderInfo, feature: &str) -> Result<&'static ScopeGrant> {
+    let grants = provider.oauth.map_or(&[][..], |o| o.incremental);
+    grants.iter().find(|g| g.feature == feature).ok_or_else(|| {
+        let known: Vec<&str> = grants.iter().map(|g| g.feature).collect();
+        errors::invalid(if known.is_empty() {
+            format!("{} asks for no further permissions.", provider.display_name)
+        } else {
+            format!(
+                "{} has no feature `{feature}`; it has {}.",
+                provider.display_name,
+                known.join(", ")
+            )
+        })
+    })
+}
+
+/// One of the relay's endpoints for a provider (`callback`, `token`, `revoke`).
+fn relay_endpoint(relay: &str, provider: &str, endpoint: &str) -> String {
+    format!(
+        "{}/oauth/{provider}/{endpoint}",
+        relay.trim_end_matches('/')
+    )
+}
+
+/// The account to connect among those a sign-in reaches: the only one, or the one wanted.
+fn choose(
+    provider: &ProviderInfo,
+    accounts: Vec<Account>,
+    wanted: Option<&str>,
+) -> Result<Account> {
+    let kind = match provider.key {
+        "xero" => "Xero organisation",
+        "myob" => "MYOB company file",
+        _ => "account",
+    };
+    crate::oauth_identity::choose(kind, accounts, wanted)
+}
+
+/// The sign-in configuration of `provider` from the environment: the client id
+/// (`SWITCHBOARD_<PROVIDER>_CLIENT_ID`) and the auth relay (`SWITCHBOARD_<PROVIDER>_RELAY`),
+/// where `<PROVIDER>` is the catalogue key in capitals (`GOOGLE_CALENDAR`). A distribution
+/// sets these for its built-in registrations; a user sets them for their own developer app.
+pub fn oauth_defaults(provider: &str) -> switchboard_core::views::OAuthDefaults {
+    let var = |suffix: &str| {
+        std::env::var(format!("SWITCHBOARD_{}_{suffix}", provider.to_uppercase()))
+            .ok()
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+    };
+    switchboard_core::views::OAuthDefaults {
+        client_id: var("CLIENT_ID"),
+        relay: var("RELAY"),
     }
 }

@@ -275,6 +275,8 @@ mod tests {
             name: name.to_string(),
             status,
             account_id: None,
+            account_name: None,
+            scopes: Vec::new(),
             api_base: "http://127.0.0.1:9".into(),
             created_at: "2026-11-01T00:00:00.000Z".into(),
             last_sync_at: None,

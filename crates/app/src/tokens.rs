@@ -192,6 +192,20 @@ impl Tokens {
             .map_err(|e| errors::internal(format!("a stored token cannot be read: {e}")))
     }
 
+    /// One stored token of a connection, opened, if there is one (disconnect revokes with it).
+    pub(crate) async fn stored(
+        &self,
+        connection_id: &str,
+        purpose: &'static str,
+    ) -> Result<Option<SecretString>, CommandError> {
+        let id = connection_id.to_string();
+        let row = blocking(&self.store, move |s| {
+            switchboard_store::secrets::get(&s.conn(), &id, purpose)
+        })
+        .await?;
+        row.map(|row| self.open(row)).transpose()
+    }
+
     /// The grant and one of its sealed tokens, read together.
     async fn read(
         &self,

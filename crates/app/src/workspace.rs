@@ -130,30 +130,25 @@ impl Workspace {
         }
     }
 
-    /// Validates the key with `GET /v1/charges?limit=1`, then stores the connection and the
-    /// encrypted key in one transaction. Nothing is stored when validation fails.
+    /// Validates the key with `GET /v1/charges?limit=1`, identifies the account
+    /// (`GET /v1/account`), then stores the connection and the encrypted key in one
+    /// transaction. Nothing is stored when validation fails. (The desktop dialog's path; the
+    /// same as `connect_with_credentials` for Stripe.)
     pub async fn add_stripe_connection(
         &self,
         input: NewStripeConnection,
     ) -> Result<ConnectionView> {
-        let (name, api_key, api_base) = checked_stripe_input(input)?;
-        let taken = blocking(&self.store, {
-            let name = name.clone();
-            move |s| connections::name_taken(&s.conn(), &name)
-        })
-        .await?;
-        if taken {
-            return Err(CommandError::new(
-                ErrorCode::Conflict,
-                format!("A connection named “{name}” already exists. Choose another name."),
-            ));
+        let connected = self
+            .connect_with_credentials(crate::CredentialConnect::Stripe(crate::StripeConnect {
+                name: input.name,
+                api_key: SecretString::new(input.api_key),
+                api_base: input.api_base,
+            }))
+            .await?;
+        for note in &connected.notes {
+            tracing::info!(connection = %connected.connection.name, "{note}");
         }
-        let adapter = Stripe::new(self.client.clone(), api_base.as_deref(), api_key.clone());
-        adapter.verify().await.map_err(CommandError::from)?;
-        let base =
-            api_base.unwrap_or_else(|| switchboard_providers::stripe::DEFAULT_API_BASE.to_string());
-        self.insert_connection("stripe", &name, &base, &api_key)
-            .await
+        Ok(connected.connection)
     }
 
     /// Stores a verified connection and its sealed key together.

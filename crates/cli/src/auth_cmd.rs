@@ -38,6 +38,10 @@ pub struct OAuthConnectArgs {
     /// Which organisation (Xero), by name or id, when the sign-in reaches several
     #[arg(long, value_name = "NAME_OR_ID")]
     tenant: Option<String>,
+    /// Sign in through an auth relay that holds your app's secret and HTTPS redirect
+    /// (docs/RELAY.md; default: $SWITCHBOARD_<PROVIDER>_RELAY)
+    #[arg(long, value_name = "URL")]
+    relay: Option<String>,
     /// Print the sign-in address alone on standard output instead of opening a browser
     #[arg(long)]
     no_browser: bool,
@@ -65,10 +69,11 @@ pub async fn connect(
     out: &Output,
 ) -> Result<(), CommandError> {
     let env_id = format!("SWITCHBOARD_{}_CLIENT_ID", provider.to_uppercase());
+    let defaults = switchboard_app::oauth_defaults(provider);
     let client_id = args
         .client_id
-        .or_else(|| std::env::var(&env_id).ok())
         .filter(|id| !id.trim().is_empty())
+        .or(defaults.client_id)
         .ok_or_else(|| {
             CommandError::new(
                 ErrorCode::InvalidInput,
@@ -78,10 +83,7 @@ pub async fn connect(
                 ),
             )
         })?;
-    let client_secret = std::env::var(CLIENT_SECRET_ENV)
-        .ok()
-        .filter(|s| !s.is_empty())
-        .map(SecretString::new);
+    let client_secret = client_secret_from_env();
     let request = OAuthConnect {
         provider: provider.to_string(),
         name: args.name,
@@ -93,25 +95,43 @@ pub async fn connect(
         client_secret,
         redirect_port: args.redirect_port,
         tenant: args.tenant,
+        relay: args.relay.or(defaults.relay),
     };
     let workspace = open(global).await?;
     let no_browser = args.no_browser;
-    let show = |url: &str| -> Result<(), String> {
-        if no_browser {
-            // Alone on its line, so a script can pick it up and complete the flow.
-            out.line(url);
-            return Ok(());
-        }
-        out.hint("Opening your browser to sign in; come back here when you have approved.");
-        opener::open_browser(url).map_err(|e| e.to_string())
-    };
-    let connection = workspace.connect_oauth(request, &show).await?;
+    let connection = workspace
+        .connect_oauth(request, &browser(out, no_browser))
+        .await?;
     if !no_browser || global.json {
         out.connection(&connection);
     } else {
         out.hint(&format!("Connected {}.", connection.name));
     }
     Ok(())
+}
+
+/// The client secret of the user's own app, from the environment (never an argument).
+pub fn client_secret_from_env() -> Option<SecretString> {
+    std::env::var(CLIENT_SECRET_ENV)
+        .ok()
+        .filter(|s| !s.is_empty())
+        .map(SecretString::new)
+}
+
+/// Opens the sign-in address in the system browser or, with `--no-browser`, prints it alone
+/// on its line of standard output, so a script can pick it up and complete the flow.
+pub fn browser(
+    out: &Output,
+    no_browser: bool,
+) -> impl Fn(&str) -> Result<(), String> + Send + Sync {
+    move |url: &str| {
+        if no_browser {
+            out.line(url);
+            return Ok(());
+        }
+        out.hint("Opening your browser to sign in; come back here when you have approved.");
+        opener::open_browser(url).map_err(|e| e.to_string())
+    }
 }
 
 pub async fn run(command: AuthCommand, global: &Global, out: &Output) -> Result<(), CommandError> {

@@ -5,6 +5,9 @@
 
 mod auth_cmd;
 mod backup_cmd;
+mod confirm;
+mod connections_cmd;
+mod credential_cmd;
 mod health_cmd;
 mod outbox_cmd;
 mod output;
@@ -15,7 +18,6 @@ use std::io::Read;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use switchboard_app::{CommandError, ErrorCode, PaymentQuery, Trigger, Workspace};
-use switchboard_core::views::NewStripeConnection;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -109,6 +111,10 @@ enum SandboxCommand {
         /// Seed of the fault sequence (separate from --seed), to replay a run
         #[arg(long, value_name = "N", default_value_t = 0)]
         fault_seed: u64,
+        /// How long the OAuth fakes' refresh tokens live, in seconds (default: unlimited), so a
+        /// sign-in can be made to die and be reconnected
+        #[arg(long, value_name = "SECS")]
+        oauth_refresh_token_lifetime: Option<u64>,
     },
 }
 
@@ -127,6 +133,25 @@ enum ConnectCommand {
     Xero(auth_cmd::OAuthConnectArgs),
     /// Connect QuickBooks Online: sign in with your browser (your app's secret in $SWITCHBOARD_CLIENT_SECRET)
     Quickbooks(auth_cmd::OAuthConnectArgs),
+    /// Connect PayPal with a REST app's client credentials (secret in $PAYPAL_CLIENT_SECRET or standard input)
+    Paypal(credential_cmd::PayPalArgs),
+    /// Connect Twilio with the Auth Token ($TWILIO_AUTH_TOKEN) or an API key ($TWILIO_API_KEY_SECRET), or standard input
+    Twilio(credential_cmd::TwilioArgs),
+    /// Connect SendGrid with an API key from $SENDGRID_API_KEY or standard input
+    Sendgrid(credential_cmd::SendGridArgs),
+    /// Connect a self-hosted BillionMail with an API key from $BILLIONMAIL_API_KEY or standard input
+    Billionmail(credential_cmd::BillionMailArgs),
+    /// Connect a mail server (SMTP) with a password from $SMTP_PASSWORD or standard input
+    Smtp(credential_cmd::SmtpArgs),
+    /// Connect Google Calendar: sign in with your browser (your desktop client's secret in $SWITCHBOARD_CLIENT_SECRET)
+    #[command(name = "google-calendar", alias = "google")]
+    GoogleCalendar(auth_cmd::OAuthConnectArgs),
+    /// Connect Square: sign in with your browser (PKCE; a secret is only needed to revoke)
+    Square(auth_cmd::OAuthConnectArgs),
+    /// Connect MYOB Business: sign in with your browser (your app's secret in $SWITCHBOARD_CLIENT_SECRET)
+    Myob(auth_cmd::OAuthConnectArgs),
+    /// Connect your Mautic (--api-base is its address): sign in with your browser
+    Mautic(auth_cmd::OAuthConnectArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -137,6 +162,15 @@ enum ConnectionsCommand {
     Test(health_cmd::TestArgs),
     /// Override the connection's request budget (or go back to the provider's documented one)
     SetBudget(health_cmd::SetBudgetArgs),
+    /// One connection: its account, scopes, sign-in and health
+    Show(connections_cmd::ShowArgs),
+    /// Sign a connection in again through the browser, keeping its data and cursors
+    Reconnect(connections_cmd::ReconnectArgs),
+    /// Revoke the connection's access where the provider can and forget its secrets; its
+    /// data stays
+    Disconnect(connections_cmd::DisconnectArgs),
+    /// Delete a disconnected connection and all its data (asks first)
+    Delete(connections_cmd::DeleteArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -257,6 +291,7 @@ async fn run(cli: Cli, out: &Output) -> Result<(), CommandError> {
             stripe_charges,
             faults,
             fault_seed,
+            oauth_refresh_token_lifetime,
         }) => {
             let sandbox = switchboard_sandbox::Sandbox::start_with_faults(
                 switchboard_sandbox::SandboxConfig {
@@ -277,26 +312,36 @@ async fn run(cli: Cli, out: &Output) -> Result<(), CommandError> {
                     format!("the sandbox could not start: {e}"),
                 )
             })?;
+            if let Some(secs) = oauth_refresh_token_lifetime {
+                for key in switchboard_sandbox::OAUTH_PROVIDERS {
+                    sandbox
+                        .oauth(key)
+                        .set_refresh_token_lifetime(Some(std::time::Duration::from_secs(secs)));
+                }
+            }
             out.line(&sandbox.ready_line().to_string());
             wait_for_interrupt().await;
             sandbox.shutdown().await;
             Ok(())
         }
         Command::Connect(ConnectCommand::Stripe { name, api_base }) => {
-            let api_key = read_api_key()?;
-            let input = NewStripeConnection {
-                name,
-                api_key,
-                api_base,
-            };
-            if nothing_configured(&global) {
-                // Check the key before creating the workspace, so a wrong key stores nothing.
-                switchboard_app::check_stripe_key(input.clone()).await?;
-            }
-            let workspace = open(&global).await?;
-            let connection = workspace.add_stripe_connection(input).await?;
-            out.connection(&connection);
-            Ok(())
+            // Verified, identified (GET /v1/account), then stored: credential_cmd.rs.
+            credential_cmd::stripe(name, api_base, &global, out).await
+        }
+        Command::Connect(ConnectCommand::Paypal(args)) => {
+            credential_cmd::paypal(args, &global, out).await
+        }
+        Command::Connect(ConnectCommand::Twilio(args)) => {
+            credential_cmd::twilio(args, &global, out).await
+        }
+        Command::Connect(ConnectCommand::Sendgrid(args)) => {
+            credential_cmd::sendgrid(args, &global, out).await
+        }
+        Command::Connect(ConnectCommand::Billionmail(args)) => {
+            credential_cmd::billionmail(args, &global, out).await
+        }
+        Command::Connect(ConnectCommand::Smtp(args)) => {
+            credential_cmd::smtp(args, &global, out).await
         }
         Command::Connections(ConnectionsCommand::List) => {
             if nothing_configured(&global) {
@@ -331,6 +376,30 @@ async fn run(cli: Cli, out: &Output) -> Result<(), CommandError> {
         }
         Command::Connections(ConnectionsCommand::SetBudget(args)) => {
             health_cmd::set_budget(&global, out, args).await
+        }
+        Command::Connections(ConnectionsCommand::Show(args)) => {
+            connections_cmd::show(&global, out, args).await
+        }
+        Command::Connections(ConnectionsCommand::Reconnect(args)) => {
+            connections_cmd::reconnect(&global, out, args).await
+        }
+        Command::Connections(ConnectionsCommand::Disconnect(args)) => {
+            connections_cmd::disconnect(&global, out, args).await
+        }
+        Command::Connections(ConnectionsCommand::Delete(args)) => {
+            connections_cmd::delete(&global, out, args).await
+        }
+        Command::Connect(ConnectCommand::GoogleCalendar(args)) => {
+            auth_cmd::connect("google_calendar", args, &global, out).await
+        }
+        Command::Connect(ConnectCommand::Square(args)) => {
+            auth_cmd::connect("square", args, &global, out).await
+        }
+        Command::Connect(ConnectCommand::Myob(args)) => {
+            auth_cmd::connect("myob", args, &global, out).await
+        }
+        Command::Connect(ConnectCommand::Mautic(args)) => {
+            auth_cmd::connect("mautic", args, &global, out).await
         }
         Command::Sync(SyncCommand::Run { connection }) => {
             if nothing_configured(&global) {

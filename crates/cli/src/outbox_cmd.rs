@@ -4,7 +4,6 @@
 use crate::output::Output;
 use crate::{Global, nothing_configured, open};
 use clap::{Args, Subcommand};
-use std::io::{BufRead, IsTerminal, Write};
 use switchboard_app::{CommandError, ErrorCode, REFUND_REASONS};
 use switchboard_core::money::decimal_string;
 use switchboard_core::views::{NewRefund, OutboxItemView, OutboxRunView};
@@ -124,36 +123,6 @@ fn outcome(item: &OutboxItemView) -> Result<(), CommandError> {
     }
 }
 
-/// Asks on the terminal; refuses to go on unasked when there is no terminal.
-fn confirm(question: &str, yes: bool) -> Result<(), CommandError> {
-    if yes {
-        return Ok(());
-    }
-    if !std::io::stdin().is_terminal() {
-        return Err(CommandError::new(
-            ErrorCode::InvalidInput,
-            "A refund needs confirmation: run it on a terminal, or pass --yes.",
-        ));
-    }
-    eprint!("{question} [y/N] ");
-    let _ = std::io::stderr().flush();
-    let mut answer = String::new();
-    std::io::stdin()
-        .lock()
-        .read_line(&mut answer)
-        .map_err(|e| {
-            CommandError::new(
-                ErrorCode::InvalidInput,
-                format!("cannot read the answer: {e}"),
-            )
-        })?;
-    if matches!(answer.trim().to_ascii_lowercase().as_str(), "y" | "yes") {
-        Ok(())
-    } else {
-        Err(CommandError::new(ErrorCode::Cancelled, "Not refunded."))
-    }
-}
-
 /// `switchboard payments refund PAYMENT [--amount MINOR] [--reason R] [--yes]`.
 pub async fn refund(global: &Global, out: &Output, args: RefundArgs) -> Result<(), CommandError> {
     if nothing_configured(global) {
@@ -175,7 +144,7 @@ pub async fn refund(global: &Global, out: &Output, args: RefundArgs) -> Result<(
             quote.currency
         )
     };
-    confirm(
+    crate::confirm::confirm(
         &format!(
             "Refund {} of {} (paid {}, refundable {})?",
             money(amount),
@@ -184,6 +153,8 @@ pub async fn refund(global: &Global, out: &Output, args: RefundArgs) -> Result<(
             money(quote.refundable_minor)
         ),
         args.yes,
+        "A refund",
+        "Not refunded.",
     )?;
     let item = workspace
         .refund_payment(NewRefund {

@@ -61,3 +61,82 @@ async fn a_script_connects_xero_and_refreshes_its_sign_in() {
     assert_eq!(xero.counters().refresh_requests() - before, 1);
     assert_eq!(xero.counters().token_errors("invalid_grant"), 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revoked_sign_in_is_reconnected_then_disconnected_and_deleted_from_the_cli() {
+    let sandbox = Sandbox::start(SandboxConfig {
+        port: 0,
+        seed: 6,
+        stripe_charges: 5,
+    })
+    .await
+    .unwrap();
+    let xero = sandbox.oauth("xero");
+    xero.set_tenant_count(1);
+    let cli = Cli::new();
+    common::connect_xero(&cli, xero, "Books").await;
+    let show = |cli: &Cli| {
+        let run = cli.cmd(&["--json", "connections", "show", "Books"]).run();
+        run.ok();
+        run.json_lines()[0].clone()
+    };
+    let before = show(&cli);
+    assert_eq!(before["connection"]["status"], "connected");
+    assert_eq!(
+        before["connection"]["account_name"],
+        xero.account().tenants[0].name.as_str()
+    );
+
+    // The user removes the app at Xero: the refresh fails and says to reconnect.
+    xero.revoke_all_grants();
+    let run = cli.cmd(&["auth", "refresh", "Books"]).run();
+    run.expect_code(1);
+    assert!(run.stderr().contains("Reconnect"), "{}", run.describe());
+    assert_eq!(show(&cli)["connection"]["status"], "needs_reconnect");
+
+    // Reconnect by script: the same connection, signed in again.
+    let args: Vec<String> = [
+        "connections",
+        "reconnect",
+        "Books",
+        "--redirect-port",
+        "0",
+        "--no-browser",
+    ]
+    .map(str::to_string)
+    .to_vec();
+    let status = common::complete_sign_in(&cli, &args, &xero.authorize_url()).await;
+    assert!(status.success(), "reconnect exited with {status}");
+    let after = show(&cli);
+    assert_eq!(after["connection"]["id"], before["connection"]["id"]);
+    assert_eq!(after["connection"]["status"], "connected");
+    assert_eq!(after["health"]["token"], "valid");
+    cli.cmd(&["auth", "refresh", "Books"]).run().ok();
+
+    // Disconnect: Xero is told, the secrets go, the row stays.
+    let run = cli
+        .cmd(&["--json", "connections", "disconnect", "Books"])
+        .run();
+    run.ok();
+    let done = &run.json_lines()[0];
+    assert_eq!(done["revoked"], "revoked", "{}", run.describe());
+    assert_eq!(done["connection"]["status"], "disconnected");
+    assert_eq!(xero.active_grants(), 0);
+    let db = rusqlite::Connection::open(cli.db_path()).unwrap();
+    let secrets: i64 = db
+        .query_row("SELECT COUNT(*) FROM secrets", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(secrets, 0, "no token or secret is kept");
+    drop(db);
+
+    // Deleting the data asks first; without a terminal it needs --yes.
+    let run = cli.cmd(&["connections", "delete", "Books"]).run();
+    run.expect_code(1);
+    assert!(run.stderr().contains("--yes"), "{}", run.describe());
+    cli.cmd(&["connections", "delete", "Books", "--yes"])
+        .run()
+        .ok();
+    let run = cli.cmd(&["--json", "connections", "list"]).run();
+    run.ok();
+    assert!(!run.stdout().contains("Books"), "{}", run.describe());
+}

@@ -7,7 +7,8 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 pub use oauth::{
-    ClientAuth, LoopbackRedirect, OAuthInfo, Param, RevokeStyle, TokenBody, TokenLifetimes,
+    ClientAuth, LoopbackRedirect, OAuthInfo, Param, RevokeStyle, ScopeGrant, TokenBody,
+    TokenLifetimes,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
@@ -146,7 +147,7 @@ pub static PROVIDERS: &[ProviderInfo] = &[
         rate_limits: NO_LIMITS,
         test_rate_limits: None,
         daily_reset: DailyReset::Rolling24h,
-        available: false,
+        available: true,
         oauth: Some(&oauth::SQUARE),
     },
     ProviderInfo {
@@ -167,7 +168,7 @@ pub static PROVIDERS: &[ProviderInfo] = &[
         },
         test_rate_limits: None,
         daily_reset: DailyReset::Rolling24h,
-        available: false,
+        available: true,
         oauth: Some(&oauth::XERO),
     },
     ProviderInfo {
@@ -188,7 +189,7 @@ pub static PROVIDERS: &[ProviderInfo] = &[
         },
         test_rate_limits: None,
         daily_reset: DailyReset::Rolling24h,
-        available: false,
+        available: true,
         oauth: Some(&oauth::QUICKBOOKS),
     },
     ProviderInfo {
@@ -209,7 +210,7 @@ pub static PROVIDERS: &[ProviderInfo] = &[
         },
         test_rate_limits: None,
         daily_reset: DailyReset::Rolling24h,
-        available: false,
+        available: true,
         oauth: Some(&oauth::MYOB),
     },
     ProviderInfo {
@@ -274,7 +275,7 @@ pub static PROVIDERS: &[ProviderInfo] = &[
         rate_limits: NO_LIMITS,
         test_rate_limits: None,
         daily_reset: DailyReset::Rolling24h,
-        available: false,
+        available: true,
         oauth: Some(&oauth::MAUTIC),
     },
     ProviderInfo {
@@ -308,7 +309,7 @@ pub static PROVIDERS: &[ProviderInfo] = &[
         },
         test_rate_limits: None,
         daily_reset: DailyReset::Rolling24h,
-        available: false,
+        available: true,
         oauth: Some(&oauth::GOOGLE),
     },
 ];

@@ -40,8 +40,13 @@ pub struct ConnectionView {
     pub provider_name: String,
     pub name: String,
     pub status: ConnectionStatus,
-    /// The account at the provider (Stripe `acct_…`), when known.
+    /// The account at the provider (Stripe `acct_…`, Xero tenant id, QuickBooks realm id,
+    /// Google subject), when known.
     pub account_id: Option<String>,
+    /// The account as the provider names it (organisation, company, email), when known.
+    pub account_name: Option<String>,
+    /// The scopes the provider granted (OAuth connections; empty otherwise).
+    pub scopes: Vec<String>,
     pub api_base: String,
     pub created_at: String,
     pub last_sync_at: Option<String>,
@@ -368,6 +373,100 @@ pub struct ConnectionTestView {
     pub error: Option<crate::CommandError>,
     /// The connection's health after the test.
     pub health: ConnectionHealthView,
+}
+
+/// Input of `connect_oauth`: a browser sign-in to a provider of the catalogue. The client
+/// secret of the user's own developer app goes in (when the provider needs one and no relay
+/// holds it); it never comes back out.
+#[derive(Clone, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct NewOAuthConnection {
+    /// Catalogue key (`xero`).
+    pub provider: String,
+    pub name: String,
+    pub client_id: String,
+    pub client_secret: Option<String>,
+    /// The provider's API base when not the catalogue's (Mautic: the customer's own URL).
+    pub api_base: Option<String>,
+    /// The authorize, token and revoke endpoints when not the catalogue's (the sandbox, a
+    /// proxy, a regional host); authorize and token go together.
+    pub authorize_url: Option<String>,
+    pub token_url: Option<String>,
+    pub revoke_url: Option<String>,
+    /// The auth relay's URL, when the secret and HTTPS redirect live there (docs/RELAY.md).
+    pub relay: Option<String>,
+    /// Which organisation or company file, by name or id, when the sign-in reaches several.
+    pub account: Option<String>,
+}
+
+impl std::fmt::Debug for NewOAuthConnection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewOAuthConnection")
+            .field("provider", &self.provider)
+            .field("name", &self.name)
+            .field("client_id", &self.client_id)
+            .field(
+                "client_secret",
+                &self.client_secret.as_ref().map(|_| "[redacted]"),
+            )
+            .field("api_base", &self.api_base)
+            .field("authorize_url", &self.authorize_url)
+            .field("token_url", &self.token_url)
+            .field("revoke_url", &self.revoke_url)
+            .field("relay", &self.relay)
+            .field("account", &self.account)
+            .finish()
+    }
+}
+
+/// Input of `reconnect_connection`: sign the same connection in again.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct ReconnectRequest {
+    pub connection_id: String,
+    /// Which organisation or company file, when the sign-in reaches several and none of them
+    /// is the connection's.
+    pub account: Option<String>,
+    /// Go on although the user chose a different organisation or company than before.
+    pub switch_account: bool,
+    /// Also ask for the permissions this feature of the catalogue needs (an incremental
+    /// grant, e.g. `post_to_ledger`).
+    pub feature: Option<String>,
+}
+
+/// What the app is configured with for a provider's sign-in (the distributor's built-in
+/// client id, or the user's, from `SWITCHBOARD_<PROVIDER>_CLIENT_ID`; a relay from
+/// `SWITCHBOARD_<PROVIDER>_RELAY`), so the connect dialog can fill them in.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct OAuthDefaults {
+    pub client_id: Option<String>,
+    pub relay: Option<String>,
+}
+
+/// What "Disconnect" did: the connection keeps its data, forgets its secrets, and, where the
+/// provider offers it, its access was revoked there.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct DisconnectView {
+    pub connection: ConnectionView,
+    pub revoked: RevocationOutcome,
+    /// One sentence for the user: what happened at the provider and what, if anything, is
+    /// left for them to do there.
+    pub message: String,
+}
+
+/// Whether the provider was told to end Switchboard's access.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum RevocationOutcome {
+    /// The provider revoked the grant.
+    Revoked,
+    /// The provider offers no revocation (an API key, MYOB, Mautic): the user ends it there.
+    NotOffered,
+    /// Revocation was tried and failed (offline, refused); the local secrets are gone anyway.
+    Failed,
 }
 
 /// Rows in one table of a database (a backup's summary).

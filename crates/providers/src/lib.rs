@@ -3,10 +3,12 @@
 //! into the normalised records of `switchboard_core::records`. It does not touch the database.
 
 pub mod breaker;
+pub mod credentials;
 pub mod error;
 pub mod http;
 pub mod limiter;
 pub mod oauth;
+pub mod square;
 pub mod stripe;
 
 pub use error::{ProviderError, ProviderErrorKind};

@@ -26,6 +26,7 @@
 // The charge object is one large `json!` literal.
 #![recursion_limit = "256"]
 
+pub mod credentials;
 pub mod faults;
 pub mod oauth;
 pub mod seed;
@@ -37,6 +38,9 @@ use serde_json::{Value, json};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+pub use credentials::{
+    BillionMailControl, PayPalControl, SendGridControl, SmtpControl, TwilioControl,
+};
 pub use faults::{FaultConfig, FaultCounts, FaultKind, FaultSpec, FaultSpecError};
 pub use oauth::{OAUTH_PROVIDERS, OAuthAccount, OAuthControl, OAuthCounters, OAuthTenant};
 pub use stripe::{
@@ -87,6 +91,8 @@ pub struct Sandbox {
     faults: FaultSpec,
     /// The OAuth fakes, in [`OAUTH_PROVIDERS`] order, each on its own listener.
     oauth: Vec<oauth::Served>,
+    /// PayPal, Twilio, SendGrid, BillionMail and SMTP, each on its own listener.
+    credentials: credentials::CredentialFakes,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
 }
@@ -125,6 +131,7 @@ impl Sandbox {
                 .ok_or_else(|| std::io::Error::other(format!("no OAuth profile {key}")))?;
             oauth.push(control.serve().await?);
         }
+        let credentials = credentials::CredentialFakes::start(seed).await?;
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             let served = axum::serve(listener, app).with_graceful_shutdown(async {
@@ -140,6 +147,7 @@ impl Sandbox {
             stripe,
             faults: spec,
             oauth,
+            credentials,
             stop: Some(stop),
             task: Some(task),
         })
@@ -168,6 +176,8 @@ impl Sandbox {
             let control = &served.control;
             providers.insert(control.key().into(), control.ready_entry(rate_limits()));
         }
+        self.credentials
+            .ready_entries(&mut providers, rate_limits());
         json!({ "providers": providers })
     }
 
@@ -205,6 +215,7 @@ impl Sandbox {
     pub async fn shutdown(mut self) {
         let mut tasks: Vec<JoinHandle<()>> =
             self.oauth.iter_mut().filter_map(|s| s.stop()).collect();
+        tasks.extend(self.credentials.stop());
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }

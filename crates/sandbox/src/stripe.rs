@@ -1662,9 +1662,11 @@ impl StripeControl {
             Endpoint::Retrieve(kind, _) => kind.item_route(),
         });
 
-        // Authentication comes first, as at Stripe.
+        // Authentication comes first, as at Stripe. The restricted key reads what the secret
+        // key reads, except `GET /v1/account` (`credentials/stripe_account.rs`).
         let key = presented_key(headers);
-        if key.as_deref() != Some(&*self.api_key) {
+        let restricted = crate::credentials::stripe_account::restricted_key(&self.api_key);
+        if key.as_deref() != Some(&*self.api_key) && key.as_deref() != Some(restricted.as_str()) {
             let message = match key.as_deref() {
                 None | Some("") => "You did not provide an API key. You need to provide your API key in the \
                     Authorization header, using Bearer auth (e.g. 'Authorization: Bearer YOUR_SECRET_KEY'). \
@@ -1680,6 +1682,14 @@ impl StripeControl {
                 HeaderValue::from_static("Basic realm=\"Stripe\""),
             );
             return (response, route, None);
+        }
+
+        if method == Method::GET && path == crate::credentials::stripe_account::ROUTE {
+            let presented = key.as_deref().unwrap_or_default();
+            let (status, body) =
+                crate::credentials::stripe_account::answer(&self.api_key, presented, query);
+            let route = Some(crate::credentials::stripe_account::ROUTE);
+            return (json_response(status, &body, &rid), route, None);
         }
 
         let Some(endpoint) = endpoint else {

@@ -25,7 +25,8 @@ fn status_from_str(s: &str) -> ConnectionStatus {
 
 const SELECT: &str = "SELECT c.id, c.provider, c.name, c.status, c.account_id, c.api_base,
         c.created_at, c.last_sync_at, c.last_error,
-        (SELECT COUNT(*) FROM payments p WHERE p.connection_id = c.id), c.sync_interval_minutes
+        (SELECT COUNT(*) FROM payments p WHERE p.connection_id = c.id), c.sync_interval_minutes,
+        c.account_name, c.scopes
     FROM connections c";
 
 fn view(r: &Row<'_>) -> rusqlite::Result<ConnectionView> {
@@ -43,6 +44,13 @@ fn view(r: &Row<'_>) -> rusqlite::Result<ConnectionView> {
         name: r.get(2)?,
         status: status_from_str(&status),
         account_id: r.get(4)?,
+        account_name: r.get(11)?,
+        scopes: r
+            .get::<_, Option<String>>(12)?
+            .unwrap_or_default()
+            .split_whitespace()
+            .map(str::to_string)
+            .collect(),
         api_base: r.get(5)?,
         created_at,
         next_sync_at,
@@ -159,12 +167,17 @@ pub struct OAuthDetails {
     pub authorize_url: Option<String>,
     pub token_url: Option<String>,
     pub revoke_url: Option<String>,
+    /// The auth relay the connection signs in through, if any.
+    pub relay_url: Option<String>,
+    /// The app registration's client id.
+    pub client_id: Option<String>,
 }
 
 pub fn set_oauth(conn: &Connection, id: &str, d: &OAuthDetails) -> Result<()> {
     conn.execute(
         "UPDATE connections SET account_name = ?2, scopes = ?3, authorize_url = ?4,
-           token_url = ?5, revoke_url = ?6, status = 'connected', last_error = NULL
+           token_url = ?5, revoke_url = ?6, relay_url = ?7, client_id = ?8,
+           status = 'connected', last_error = NULL
          WHERE id = ?1",
         params![
             id,
@@ -172,7 +185,9 @@ pub fn set_oauth(conn: &Connection, id: &str, d: &OAuthDetails) -> Result<()> {
             d.scopes.join(" "),
             d.authorize_url,
             d.token_url,
-            d.revoke_url
+            d.revoke_url,
+            d.relay_url,
+            d.client_id
         ],
     )?;
     Ok(())
@@ -180,7 +195,7 @@ pub fn set_oauth(conn: &Connection, id: &str, d: &OAuthDetails) -> Result<()> {
 
 pub fn oauth_details(conn: &Connection, id: &str) -> Result<OAuthDetails> {
     conn.query_row(
-        "SELECT account_name, scopes, authorize_url, token_url, revoke_url
+        "SELECT account_name, scopes, authorize_url, token_url, revoke_url, relay_url, client_id
          FROM connections WHERE id = ?1",
         [id],
         |r| {
@@ -195,6 +210,8 @@ pub fn oauth_details(conn: &Connection, id: &str) -> Result<OAuthDetails> {
                 authorize_url: r.get(2)?,
                 token_url: r.get(3)?,
                 revoke_url: r.get(4)?,
+                relay_url: r.get(5)?,
+                client_id: r.get(6)?,
             })
         },
     )
@@ -208,5 +225,37 @@ pub fn mark_needs_reconnect(conn: &Connection, id: &str, reason: &str) -> Result
         "UPDATE connections SET status = 'needs_reconnect', last_error = ?2 WHERE id = ?1",
         params![id, reason],
     )?;
+    Ok(())
+}
+
+/// Records which account a connection reaches, as the provider identified it.
+pub fn set_account(
+    conn: &Connection,
+    id: &str,
+    account_id: Option<&str>,
+    account_name: Option<&str>,
+) -> Result<()> {
+    conn.execute(
+        "UPDATE connections SET account_id = ?2, account_name = ?3 WHERE id = ?1",
+        params![id, account_id, account_name],
+    )?;
+    Ok(())
+}
+
+/// Marks a connection disconnected: the user ended it; its data stays until deleted.
+pub fn mark_disconnected(conn: &Connection, id: &str) -> Result<()> {
+    conn.execute(
+        "UPDATE connections SET status = 'disconnected', last_error = NULL WHERE id = ?1",
+        [id],
+    )?;
+    Ok(())
+}
+
+/// Deletes a connection and, through the foreign keys, everything pulled or logged for it.
+pub fn delete(conn: &Connection, id: &str) -> Result<()> {
+    let removed = conn.execute("DELETE FROM connections WHERE id = ?1", [id])?;
+    if removed == 0 {
+        return Err(StoreError::NotFound(format!("connection `{id}`")));
+    }
     Ok(())
 }

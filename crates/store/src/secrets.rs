@@ -46,3 +46,11 @@ pub fn get(conn: &Connection, connection_id: &str, purpose: &str) -> Result<Opti
         )
         .optional()?)
 }
+
+/// Removes every secret of a connection (disconnect); returns how many there were.
+pub fn delete_all(conn: &Connection, connection_id: &str) -> Result<usize> {
+    Ok(conn.execute(
+        "DELETE FROM secrets WHERE connection_id = ?1",
+        [connection_id],
+    )?)
+}

@@ -15,6 +15,8 @@ export function connection(overrides: Partial<ConnectionView> = {}): ConnectionV
     name: "Demo shop",
     status: "connected",
     account_id: "acct_123",
+    account_name: "Acme Supplies",
+    scopes: [],
     api_base: "http://127.0.0.1:9999",
     created_at: "2024-05-01T10:00:00Z",
     last_sync_at: "2024-05-01T10:05:00Z",
@@ -194,4 +196,106 @@ export function refundQuote(
     reasons: ["duplicate", "fraudulent", "requested_by_customer"],
     ...overrides,
   };
+}
+
+/** An OAuth provider's facts, Xero-like unless overridden. */
+export function oauthInfo(
+  overrides: Partial<import("../lib/bindings/OAuthInfo").OAuthInfo> = {},
+): import("../lib/bindings/OAuthInfo").OAuthInfo {
+  return {
+    authorize_url: "https://login.xero.com/identity/connect/authorize",
+    token_url: "https://identity.xero.com/connect/token",
+    revoke_url: "https://identity.xero.com/connect/revocation",
+    revoke_style: "rfc7009",
+    scopes: ["openid", "offline_access", "accounting.settings.read"],
+    incremental: [
+      {
+        feature: "post_to_ledger",
+        scopes: ["accounting.invoices", "accounting.payments"],
+        why: "To post payments, fees and refunds to Xero, Switchboard needs to create invoices and payments.",
+      },
+    ],
+    authorize_params: [],
+    redirect: { host: "localhost", port: 53682, path: "/callback" },
+    redirect_params: [],
+    client_auth: "none",
+    token_body: "form",
+    tokens: {
+      access_token_secs: 1800,
+      refresh_rotates: true,
+      previous_refresh_grace_secs: 1800,
+      refresh_lapses_unused_days: 60,
+      consent_expires_days: null,
+    },
+    needs_client_secret: false,
+    consent_note: "Your browser opens Xero's sign-in page. Xero asks you to allow Switchboard to read your organisation's settings.",
+    docs: ["https://developer.xero.com/documentation/guides/oauth2/pkce-flow"],
+    ...overrides,
+  };
+}
+
+export const xero: ProviderInfo = {
+  ...stripe,
+  key: "xero",
+  display_name: "Xero",
+  category: "accounting",
+  auth_style: "o_auth_pkce",
+  api_base: "https://api.xero.com/api.xro/2.0",
+  docs_url: "https://developer.xero.com",
+  available: true,
+  oauth: oauthInfo(),
+};
+
+export const quickbooks: ProviderInfo = {
+  ...xero,
+  key: "quickbooks",
+  display_name: "QuickBooks Online",
+  api_base: "https://quickbooks.api.intuit.com",
+  oauth: oauthInfo({
+    scopes: ["com.intuit.quickbooks.accounting"],
+    needs_client_secret: true,
+    client_auth: "secret_basic",
+    consent_note: "Your browser opens Intuit's sign-in page. Intuit asks you to pick the company.",
+  }),
+};
+
+export const mautic: ProviderInfo = {
+  ...xero,
+  key: "mautic",
+  display_name: "Mautic",
+  category: "marketing",
+  api_base: "",
+  oauth: oauthInfo({
+    scopes: [],
+    incremental: [],
+    needs_client_secret: true,
+    consent_note: "Your browser opens your Mautic's sign-in page.",
+  }),
+};
+
+export const googleCalendar: ProviderInfo = {
+  ...xero,
+  key: "google_calendar",
+  display_name: "Google Calendar",
+  category: "calendar",
+  api_base: "https://www.googleapis.com/calendar/v3",
+  oauth: oauthInfo({ scopes: ["https://www.googleapis.com/auth/calendar.readonly"] }),
+};
+
+/** A Xero connection. */
+export function xeroConnection(overrides: Partial<ConnectionView> = {}): ConnectionView {
+  return connection({
+    id: "conn-x",
+    provider: "xero",
+    provider_name: "Xero",
+    name: "Books",
+    account_id: "tenant-1",
+    account_name: "Demo Company (AU)",
+    scopes: ["openid", "offline_access", "accounting.settings.read"],
+    api_base: "https://api.xero.com/api.xro/2.0",
+    payment_count: 0,
+    sync_interval_minutes: null,
+    next_sync_at: null,
+    ...overrides,
+  });
 }

@@ -691,19 +691,49 @@ pub fn all_cmdlines() -> Vec<(u32, Vec<u8>)> {
 /// Xero, completed as a browser would: the printed sign-in address is followed (the fake
 /// approves and redirects to the command's loopback listener). Panics unless it connects.
 pub async fn connect_xero(cli: &Cli, xero: &switchboard_sandbox::OAuthControl, name: &str) {
+    let mut args: Vec<String> = [
+        "connect",
+        "xero",
+        "--name",
+        name,
+        "--api-base",
+        &xero.api_base(),
+        "--auth-url",
+        &xero.authorize_url(),
+        "--token-url",
+        &xero.token_url(),
+        "--client-id",
+        xero.client_id(),
+        "--redirect-port",
+        "0",
+        "--no-browser",
+    ]
+    .map(str::to_string)
+    .to_vec();
+    if let Some(revoke) = xero.revoke_url() {
+        args.extend(["--revoke-url".to_string(), revoke]);
+    }
+    let status = complete_sign_in(cli, &args, &xero.authorize_url()).await;
+    assert!(status.success(), "connect xero exited with {status}");
+}
+
+/// Runs a command that signs in with `--no-browser` (connect, reconnect) and plays the
+/// browser: reads the sign-in address from the first line of standard output, follows it
+/// (the fake approves and redirects to the CLI's loopback listener), and waits for the exit.
+pub async fn complete_sign_in(
+    cli: &Cli,
+    args: &[String],
+    authorize_url: &str,
+) -> std::process::ExitStatus {
     let mut child = base_command(cli.root.path())
-        .args(["connect", "xero", "--name", name, "--api-base"])
-        .arg(xero.api_base())
-        .args(["--auth-url", &xero.authorize_url()])
-        .args(["--token-url", &xero.token_url()])
-        .args(["--client-id", xero.client_id()])
-        .args(["--redirect-port", "0", "--no-browser", "--data-dir"])
+        .args(args)
+        .arg("--data-dir")
         .arg(&cli.data_dir)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
+        .stderr(Stdio::inherit())
         .spawn()
-        .expect("spawn connect xero");
+        .expect("spawn a sign-in");
     // The sign-in address comes alone on the first line of standard output.
     let stdout = child.stdout.take().unwrap();
     let url = tokio::task::spawn_blocking(move || {
@@ -713,14 +743,13 @@ pub async fn connect_xero(cli: &Cli, xero: &switchboard_sandbox::OAuthControl, n
     })
     .await
     .unwrap();
-    assert!(url.starts_with(&xero.authorize_url()), "{url}");
+    assert!(url.starts_with(authorize_url), "{url}");
     assert!(url.contains("code_challenge_method=S256"), "{url}");
-    let page = reqwest::get(&url).await.expect("the fake Xero answers");
+    let page = reqwest::get(&url).await.expect("the fake answers");
     assert!(page.status().is_success(), "{page:?}");
-    let status = tokio::task::spawn_blocking(move || child.wait().unwrap())
+    tokio::task::spawn_blocking(move || child.wait().unwrap())
         .await
-        .unwrap();
-    assert!(status.success(), "connect xero exited with {status}");
+        .unwrap()
 }
 
 pub struct Rng(pub u64);

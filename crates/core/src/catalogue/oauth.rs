@@ -18,6 +18,9 @@ pub struct OAuthInfo {
     /// The least scopes for what the app does today; features that need more ask for an
     /// incremental grant.
     pub scopes: &'static [&'static str],
+    /// Scopes asked for later, when a feature first needs them (an incremental grant), each
+    /// with the reason the user is shown.
+    pub incremental: &'static [ScopeGrant],
     /// Extra authorize parameters (Google's `access_type=offline`).
     pub authorize_params: &'static [Param],
     pub redirect: LoopbackRedirect,
@@ -34,6 +37,17 @@ pub struct OAuthInfo {
     pub consent_note: &'static str,
     /// The documentation the facts above come from.
     pub docs: &'static [&'static str],
+}
+
+/// More scopes for one feature, asked for when the feature is first used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, TS)]
+#[ts(export)]
+pub struct ScopeGrant {
+    /// A stable name (`post_to_ledger`), used by the CLI and the UI.
+    pub feature: &'static str,
+    pub scopes: &'static [&'static str],
+    /// One sentence for the user: what the feature does with these permissions.
+    pub why: &'static str,
 }
 
 /// A name and value.
@@ -126,6 +140,19 @@ pub static XERO: OAuthInfo = OAuthInfo {
         "offline_access",
         "accounting.settings.read",
     ],
+    // Granular scopes (developer.xero.com/documentation/guides/oauth2/scopes): posting
+    // payments, fees and refunds writes invoices, payments, bank transactions and contacts.
+    incremental: &[ScopeGrant {
+        feature: "post_to_ledger",
+        scopes: &[
+            "accounting.invoices",
+            "accounting.payments",
+            "accounting.banktransactions",
+            "accounting.contacts",
+        ],
+        why: "To post payments, fees and refunds to Xero, Switchboard needs to create \
+            invoices, payments, bank transactions and contacts in the organisation.",
+    }],
     authorize_params: &[],
     // Xero takes plain http only for `localhost` (every other redirect must be https) and
     // matches the registered URI exactly, port included: the port must be the registered one.
@@ -167,6 +194,8 @@ pub static QUICKBOOKS: OAuthInfo = OAuthInfo {
     revoke_url: Some("https://developer.api.intuit.com/v2/oauth2/tokens/revoke"),
     revoke_style: RevokeStyle::IntuitJson,
     scopes: &["com.intuit.quickbooks.accounting"],
+    // One scope covers all accounting data: nothing to ask for later.
+    incremental: &[],
     authorize_params: &[],
     // Development (sandbox) keys accept http://localhost; production redirects must be https
     // and may not be IP addresses (so production goes through the auth relay's).
@@ -211,6 +240,7 @@ pub static GOOGLE: OAuthInfo = OAuthInfo {
         "https://www.googleapis.com/auth/calendar.events",
     ],
     // A refresh token is only issued for offline access; `consent` makes a re-grant issue one.
+    incremental: &[],
     authorize_params: &[
         Param {
             name: "access_type",
@@ -266,6 +296,12 @@ pub static SQUARE: OAuthInfo = OAuthInfo {
         "CUSTOMERS_READ",
         "PAYOUTS_READ",
     ],
+    incremental: &[ScopeGrant {
+        feature: "payment_links",
+        scopes: &["ORDERS_WRITE", "ORDERS_READ"],
+        why: "To create payment links for quotes and deposits, Switchboard needs to create \
+            orders in your Square account.",
+    }],
     authorize_params: &[],
     // Square requires an https redirect except in its Sandbox, which accepts http://localhost.
     redirect: LoopbackRedirect {
@@ -312,6 +348,7 @@ pub static MYOB: OAuthInfo = OAuthInfo {
     ],
     // Keys created since 12 March 2025 learn the company file only from the redirect's
     // `businessId` (and `businessName`), which MYOB sends only with `prompt=consent`.
+    incremental: &[],
     authorize_params: &[Param {
         name: "prompt",
         value: "consent",
@@ -352,6 +389,8 @@ pub static MAUTIC: OAuthInfo = OAuthInfo {
     revoke_url: None,
     revoke_style: RevokeStyle::NotOffered,
     scopes: &[],
+    // Mautic has no scopes: a grant acts as the user.
+    incremental: &[],
     authorize_params: &[],
     redirect: LoopbackRedirect {
         host: "localhost",

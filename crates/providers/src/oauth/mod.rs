@@ -68,6 +68,10 @@ use switchboard_core::secret::SecretString;
 pub struct Credentials {
     pub client_id: String,
     pub client_secret: Option<SecretString>,
+    /// The token and revoke endpoints are the auth relay's (docs/RELAY.md), which adds the
+    /// registration's secret: the app sends as a public client and revokes with an RFC 7009
+    /// form whatever the provider's own style.
+    pub via_relay: bool,
 }
 
 impl Credentials {
@@ -76,6 +80,15 @@ impl Credentials {
         Credentials {
             client_id: client_id.into(),
             client_secret: None,
+            via_relay: false,
+        }
+    }
+
+    /// A client whose secret the auth relay holds (see [`Credentials::via_relay`]).
+    pub fn relayed(client_id: impl Into<String>) -> Self {
+        Credentials {
+            via_relay: true,
+            ..Credentials::public(client_id)
         }
     }
 
@@ -84,6 +97,7 @@ impl Credentials {
         Credentials {
             client_id: client_id.into(),
             client_secret: Some(secret),
+            via_relay: false,
         }
     }
 }
@@ -93,6 +107,7 @@ impl fmt::Debug for Credentials {
         f.debug_struct("Credentials")
             .field("client_id", &self.client_id)
             .field("client_secret", &self.client_secret)
+            .field("via_relay", &self.via_relay)
             .finish()
     }
 }

@@ -157,6 +157,12 @@ impl OAuthClient {
                 ),
             ));
         };
+        // The relay takes an RFC 7009 form and revokes the provider's way with its secret.
+        let style = if self.credentials.via_relay {
+            RevokeStyle::Rfc7009
+        } else {
+            style
+        };
         let request = match style {
             RevokeStyle::Rfc7009 => {
                 let mut params: Params = vec![
@@ -274,6 +280,11 @@ impl OAuthClient {
     /// `Authorization` header value returned.
     fn client_auth(&self, params: &mut Params) -> Result<Option<String>, ProviderError> {
         let id = &self.credentials.client_id;
+        if self.credentials.via_relay {
+            // The relay replaces the id and adds the secret the provider's way.
+            params.push(("client_id", id.clone()));
+            return Ok(None);
+        }
         match self.info.client_auth {
             ClientAuth::None => {
                 params.push(("client_id", id.clone()));

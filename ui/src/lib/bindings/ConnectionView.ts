@@ -7,9 +7,18 @@ export type ConnectionView = { id: string,
  */
 provider: string, provider_name: string, name: string, status: ConnectionStatus, 
 /**
- * The account at the provider (Stripe `acct_…`), when known.
+ * The account at the provider (Stripe `acct_…`, Xero tenant id, QuickBooks realm id,
+ * Google subject), when known.
  */
-account_id: string | null, api_base: string, created_at: string, last_sync_at: string | null, last_error: string | null, payment_count: number, 
+account_id: string | null, 
+/**
+ * The account as the provider names it (organisation, company, email), when known.
+ */
+account_name: string | null, 
+/**
+ * The scopes the provider granted (OAuth connections; empty otherwise).
+ */
+scopes: Array<string>, api_base: string, created_at: string, last_sync_at: string | null, last_error: string | null, payment_count: number, 
 /**
  * How often the scheduler syncs it, in minutes; `None`: only when asked.
  */

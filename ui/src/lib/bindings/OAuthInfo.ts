@@ -3,6 +3,7 @@ import type { ClientAuth } from "./ClientAuth";
 import type { LoopbackRedirect } from "./LoopbackRedirect";
 import type { Param } from "./Param";
 import type { RevokeStyle } from "./RevokeStyle";
+import type { ScopeGrant } from "./ScopeGrant";
 import type { TokenBody } from "./TokenBody";
 import type { TokenLifetimes } from "./TokenLifetimes";
 
@@ -19,6 +20,11 @@ revoke_url: string | null, revoke_style: RevokeStyle,
  * incremental grant.
  */
 scopes: Array<string>, 
+/**
+ * Scopes asked for later, when a feature first needs them (an incremental grant), each
+ * with the reason the user is shown.
+ */
+incremental: Array<ScopeGrant>, 
 /**
  * Extra authorize parameters (Google's `access_type=offline`).
  */
