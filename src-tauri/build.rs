@@ -33,6 +33,11 @@ const COMMANDS: &[&str] = &[
     "list_outbox",
     "retry_dead_letter",
     "discard_dead_letter",
+    "oauth_defaults",
+    "connect_oauth",
+    "reconnect_connection",
+    "disconnect_connection",
+    "delete_connection",
 ];
 
 fn main() {

@@ -312,3 +312,98 @@ pub async fn discard_dead_letter(
 ) -> Result<switchboard_core::views::OutboxItemView> {
     state.workspace().await?.discard_dead_letter(&id).await
 }
+
+// Connections through a browser sign-in: connect, Reconnect, Disconnect, delete.
+
+/// The sign-in configuration the app has for a provider (client id, relay), to prefill the
+/// connect dialog.
+#[tauri::command]
+pub fn oauth_defaults(provider: String) -> switchboard_core::views::OAuthDefaults {
+    switchboard_app::oauth_defaults(&provider)
+}
+
+/// Opens the sign-in page in the system browser (never in the webview: the user must see the
+/// provider's own address bar), waits for the approval on the loopback redirect, then stores
+/// the connection with its account.
+#[tauri::command]
+pub async fn connect_oauth(
+    state: State<'_, AppState>,
+    input: switchboard_core::views::NewOAuthConnection,
+) -> Result<ConnectionView> {
+    let request = switchboard_app::OAuthConnect {
+        provider: input.provider,
+        name: input.name,
+        api_base: given(input.api_base),
+        authorize_url: given(input.authorize_url),
+        token_url: given(input.token_url),
+        revoke_url: given(input.revoke_url),
+        client_id: input.client_id.trim().to_string(),
+        client_secret: input
+            .client_secret
+            .filter(|s| !s.is_empty())
+            .map(switchboard_core::secret::SecretString::new),
+        relay: given(input.relay),
+        tenant: given(input.account),
+        ..Default::default()
+    };
+    state
+        .workspace()
+        .await?
+        .connect_oauth(request, &open_system_browser)
+        .await
+}
+
+/// Signs a connection in again through the browser, on the same row (its data, cursors and
+/// history stay).
+#[tauri::command]
+pub async fn reconnect_connection(
+    state: State<'_, AppState>,
+    input: switchboard_core::views::ReconnectRequest,
+) -> Result<ConnectionView> {
+    let request = switchboard_app::OAuthReconnect {
+        connection: input.connection_id,
+        account: given(input.account),
+        switch_account: input.switch_account,
+        feature: given(input.feature),
+        ..Default::default()
+    };
+    state
+        .workspace()
+        .await?
+        .reconnect_oauth(request, &open_system_browser)
+        .await
+}
+
+/// Revokes at the provider where it can and forgets the secrets; the data stays.
+#[tauri::command]
+pub async fn disconnect_connection(
+    state: State<'_, AppState>,
+    connection_id: String,
+) -> Result<switchboard_core::views::DisconnectView> {
+    state.workspace().await?.disconnect(&connection_id).await
+}
+
+/// Deletes a disconnected connection and all its data (the UI has asked the user to confirm).
+#[tauri::command]
+pub async fn delete_connection(
+    state: State<'_, AppState>,
+    connection_id: String,
+) -> Result<String> {
+    state
+        .workspace()
+        .await?
+        .delete_connection(&connection_id)
+        .await
+}
+
+/// A form field the user filled in (blank means "the default").
+fn given(field: Option<String>) -> Option<String> {
+    field
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+}
+
+/// The system's default browser (`$BROWSER` first, where set).
+fn open_system_browser(url: &str) -> std::result::Result<(), String> {
+    opener::open_browser(url).map_err(|e| e.to_string())
+}

@@ -30,6 +30,7 @@ pub fn run() {
                 let _ = window.set_focus();
             }
         }))
+        .plugin(tauri_plugin_notification::init())
         .manage(AppState::new(data_dir))
         .invoke_handler(tauri::generate_handler![
             commands::get_workspace,
@@ -61,6 +62,11 @@ pub fn run() {
             commands::list_outbox,
             commands::retry_dead_letter,
             commands::discard_dead_letter,
+            commands::oauth_defaults,
+            commands::connect_oauth,
+            commands::reconnect_connection,
+            commands::disconnect_connection,
+            commands::delete_connection,
         ])
         .setup(|app| {
             // Opening (the demo starts a sandbox and runs a first sync) takes seconds: do it

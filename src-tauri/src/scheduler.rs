@@ -1,7 +1,8 @@
 //! Runs the workspace's scheduler in the background (`switchboard_app::scheduler`): a tick
 //! every `TICK`, on whichever workspace is current. Events for the UI:
 //! `scheduled-sync` (payload `SyncRunView[]`) after a tick that ran something, and
-//! `network-status` (payload `NetworkStatusView`) when the network goes or comes back.
+//! `network-status` (payload `NetworkStatusView`) when the network goes or comes back. Each tick
+//! also shows desktop notifications for sign-ins that need the user.
 
 use crate::AppState;
 use switchboard_app::scheduler::TICK;
@@ -33,8 +34,31 @@ pub async fn run(app: AppHandle) {
                 }
                 Err(err) => tracing::warn!(code = err.code.as_str(), "scheduled sync: {err}"),
             }
+            notify_sign_ins(&app, &workspace).await;
         }
         tokio::time::sleep(TICK).await;
+    }
+}
+
+/// Desktop notifications for sign-ins that need the user (each once; see
+/// `Workspace::sign_in_notices`). A desktop without a notification service only logs them.
+async fn notify_sign_ins(app: &AppHandle, workspace: &switchboard_app::Workspace) {
+    use tauri_plugin_notification::NotificationExt;
+    match workspace.sign_in_notices().await {
+        Ok(notices) => {
+            for notice in notices {
+                let shown = app
+                    .notification()
+                    .builder()
+                    .title(&notice.title)
+                    .body(&notice.body)
+                    .show();
+                if let Err(e) = shown {
+                    tracing::warn!("notification not shown ({e}): {}", notice.title);
+                }
+            }
+        }
+        Err(err) => tracing::warn!(code = err.code.as_str(), "sign-in notices: {err}"),
     }
 }
 

@@ -4,8 +4,8 @@ import { describe, expect, it } from "vitest";
 import App from "./App.svelte";
 import type { ConnectionView } from "./lib/bindings/ConnectionView";
 import type { WorkspaceInfo } from "./lib/bindings/WorkspaceInfo";
-import { connection, page, request, run } from "./test/fixtures";
-import { callsOf, mockCommands, type Handler } from "./test/ipc";
+import { connection, health, page, request, run, stripe, xero, xeroConnection } from "./test/fixtures";
+import { callsOf, deferred, mockCommands, type Handler } from "./test/ipc";
 
 const demo: WorkspaceInfo = { kind: "demo", path: "/data/switchboard/demo" };
 const real: WorkspaceInfo = { kind: "real", path: "/data/switchboard" };
@@ -176,5 +176,98 @@ describe("app", () => {
 
     await emit("network-status", { online: true, since: "2024-05-01T10:01:00Z", checked_at: null, message: null });
     await waitFor(() => expect(screen.queryByTestId("offline-banner")).toBeNull());
+  });
+
+  describe("attention banner", () => {
+    const healthOf = (...items: ReturnType<typeof health>[]) => () => ({
+      checked_at: "2024-05-01T10:06:00Z",
+      needs_attention: true,
+      connections: items,
+    });
+
+    it("asks to sign in again and reconnects from the banner", async () => {
+      const answer = deferred<ConnectionView>();
+      let books = xeroConnection({ status: "needs_reconnect" });
+      let token: "revoked" | "valid" = "revoked";
+      const calls = workspace(real, {
+        list_connections: () => [connection(), books],
+        list_providers: () => [stripe, xero],
+        get_health: () =>
+          healthOf(health(), health({ connection_id: "conn-x", connection: "Books", token }))(),
+        reconnect_connection: () => answer.promise,
+      });
+      render(App);
+
+      const banner = await screen.findByTestId("attention-banner");
+      expect(banner.getAttribute("role")).toBe("alert");
+      expect(banner.textContent?.replace(/\s+/g, " ")).toContain("Books needs you to sign in again.");
+      expect(banner.textContent).not.toContain("Demo shop");
+      const button = await within(banner).findByTestId("attention-reconnect-conn-x");
+
+      await fireEvent.click(button);
+      expect(callsOf(calls, "reconnect_connection")).toEqual([
+        { input: { connection_id: "conn-x", account: null, switch_account: false, feature: null } },
+      ]);
+      expect((await within(banner).findByTestId("attention-reconnect-waiting-conn-x")).textContent).toBe(
+        "Waiting for you to approve in your browser…",
+      );
+
+      books = xeroConnection();
+      token = "valid";
+      answer.resolve(books);
+      await waitFor(() => expect(screen.queryByTestId("attention-banner")).toBeNull());
+    });
+
+    it("names connections without a browser sign-in too, and shows the connections", async () => {
+      workspace(real, {
+        list_connections: () => [connection({ status: "needs_reconnect" })],
+        list_providers: () => [stripe, xero],
+        get_health: healthOf(health()),
+      });
+      render(App);
+      const banner = await screen.findByTestId("attention-banner");
+      expect(banner.textContent?.replace(/\s+/g, " ")).toContain("Demo shop needs you to connect it again.");
+      expect(within(banner).queryByRole("button", { name: /Reconnect/ })).toBeNull();
+
+      await fireEvent.click(screen.getByTestId("nav-payments"));
+      await fireEvent.click(within(banner).getByTestId("attention-show-connections"));
+      expect(screen.getByTestId("nav-connections").getAttribute("aria-current")).toBe("page");
+      // Already there: no way to go there again.
+      expect(within(screen.getByTestId("attention-banner")).queryByTestId("attention-show-connections")).toBeNull();
+    });
+
+    it("warns gently about a sign-in that lapses on a known date", async () => {
+      workspace(real, {
+        list_connections: () => [xeroConnection({ name: "MYOB books" })],
+        list_providers: () => [stripe, xero],
+        get_health: healthOf(
+          health({ connection_id: "conn-x", token: "expiring", token_lapses_at: "2024-06-01T12:00:00Z" }),
+        ),
+      });
+      render(App);
+      const warning = await screen.findByTestId("attention-expiring");
+      expect(warning.getAttribute("role")).toBe("status");
+      expect(warning.textContent?.replace(/\s+/g, " ")).toContain("MYOB books's sign-in lapses on");
+      expect(warning.textContent).toContain("reconnect before then");
+      expect(warning.querySelector("time")?.getAttribute("datetime")).toBe("2024-06-01T12:00:00Z");
+      expect(await within(warning).findByTestId("attention-reconnect-conn-x")).toBeTruthy();
+      expect(screen.queryByTestId("attention-banner")).toBeNull();
+    });
+
+    it("stays away while every sign-in is fine", async () => {
+      const calls = workspace(real, {
+        list_connections: () => [xeroConnection()],
+        list_providers: () => [stripe, xero],
+        get_health: healthOf(health({ connection_id: "conn-x", token: "valid" })),
+      });
+      render(App);
+      // Health loads with the connections, on any screen (here Payments).
+      await waitFor(() => expect(callsOf(calls, "get_health")).toHaveLength(1));
+      expect(screen.getByTestId("nav-payments").getAttribute("aria-current")).toBe("page");
+      await fireEvent.click(screen.getByTestId("nav-connections"));
+      await screen.findByTestId("connection-card");
+      expect(screen.queryByTestId("attention-banner")).toBeNull();
+      expect(screen.queryByTestId("attention-expiring")).toBeNull();
+    });
   });
 });

@@ -6,12 +6,16 @@ import type { NetworkStatusView } from "./bindings/NetworkStatusView";
 import type { CommandError } from "./bindings/CommandError";
 import type { ConnectionTestView } from "./bindings/ConnectionTestView";
 import type { ConnectionView } from "./bindings/ConnectionView";
+import type { DisconnectView } from "./bindings/DisconnectView";
 import type { ErrorCode } from "./bindings/ErrorCode";
 import type { HealthView } from "./bindings/HealthView";
+import type { NewOAuthConnection } from "./bindings/NewOAuthConnection";
 import type { NewStripeConnection } from "./bindings/NewStripeConnection";
+import type { OAuthDefaults } from "./bindings/OAuthDefaults";
 import type { PaymentDetail } from "./bindings/PaymentDetail";
 import type { PaymentPage } from "./bindings/PaymentPage";
 import type { ProviderInfo } from "./bindings/ProviderInfo";
+import type { ReconnectRequest } from "./bindings/ReconnectRequest";
 import type { RequestLogView } from "./bindings/RequestLogView";
 import type { SyncProgress } from "./bindings/SyncProgress";
 import type { SyncRunView } from "./bindings/SyncRunView";
@@ -91,6 +95,37 @@ export function listConnections(): Promise<ConnectionView[]> {
 /** Sends the key once. The caller must drop its own copy as soon as this is called. */
 export function addStripeConnection(input: NewStripeConnection): Promise<ConnectionView> {
   return call("add_stripe_connection", { input });
+}
+
+// Connections through a browser sign-in (OAuth), and ending connections.
+
+/** The client id and relay this app is configured with for a provider's sign-in (env vars). */
+export function oauthDefaults(provider: string): Promise<OAuthDefaults> {
+  return call("oauth_defaults", { provider });
+}
+
+/**
+ * Opens the provider's sign-in page in the system browser and resolves once the user approved
+ * and the connection is stored (Rust waits up to 5 minutes). A client secret in `input` is sent
+ * once; the caller must drop its own copy as soon as this is called.
+ */
+export function connectOAuth(input: NewOAuthConnection): Promise<ConnectionView> {
+  return call("connect_oauth", { input });
+}
+
+/** Signs the same connection in again through the browser; its data and history stay. */
+export function reconnectConnection(input: ReconnectRequest): Promise<ConnectionView> {
+  return call("reconnect_connection", { input });
+}
+
+/** Ends the provider's access where it can and forgets the secrets; the data stays. */
+export function disconnectConnection(connectionId: string): Promise<DisconnectView> {
+  return call("disconnect_connection", { connectionId });
+}
+
+/** Deletes a disconnected connection and all its data; resolves to its name. */
+export function deleteConnection(connectionId: string): Promise<string> {
+  return call("delete_connection", { connectionId });
 }
 
 /** Syncs one connection, or all of them when `connectionId` is null, streaming progress. */

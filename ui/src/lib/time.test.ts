@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatBytes, formatDuration, formatLocalSeconds, formatRelative, formatUtc } from "./time";
+import { formatBytes, formatDate, formatDuration, formatLocalSeconds, formatRelative, formatUtc } from "./time";
 
 const NOW = Date.parse("2024-05-01T12:00:00Z");
 
@@ -14,6 +14,11 @@ describe("time", () => {
     expect(formatRelative("2024-05-01T11:55:00Z", NOW, "en")).toBe("5 minutes ago");
     expect(formatRelative("2024-05-01T09:00:00Z", NOW, "en")).toBe("3 hours ago");
     expect(formatRelative("2024-04-30T12:00:00Z", NOW, "en")).toBe("yesterday");
+  });
+
+  it("shows a date without the time", () => {
+    expect(formatDate("2024-05-10T12:00:00Z", "en-GB")).toBe("10 May 2024");
+    expect(formatDate("not a date")).toBe("not a date");
   });
 
   it("formats durations", () => {

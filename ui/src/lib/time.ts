@@ -15,6 +15,13 @@ export function formatLocal(iso: string, locale?: string): string {
   return new Intl.DateTimeFormat(locale ?? displayLocale(), { dateStyle: "medium", timeStyle: "short" }).format(date);
 }
 
+/** A local date without the time ("10 May 2024"), for deadlines days away. */
+export function formatDate(iso: string, locale?: string): string {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return iso;
+  return new Intl.DateTimeFormat(locale ?? displayLocale(), { dateStyle: "long" }).format(date);
+}
+
 /** Local date and time to the second, for logs where several events share a minute. */
 export function formatLocalSeconds(iso: string, locale?: string): string {
   const date = new Date(iso);

@@ -23,20 +23,44 @@ export class HealthState {
     return this.byId[connectionId];
   }
 
-  async load(): Promise<void> {
+  /** Calls made together (the banner and the Connections screen watch the same list) share one load. */
+  private pending: Promise<void> | null = null;
+  /** Only the latest load may show its answer. */
+  private loads = 0;
+
+  load(): Promise<void> {
+    this.pending ??= Promise.resolve().then(() => {
+      this.pending = null;
+      return this.fetch();
+    });
+    return this.pending;
+  }
+
+  private async fetch(): Promise<void> {
+    const load = ++this.loads;
     try {
       const view = await api.getHealth();
+      if (load !== this.loads) return;
       this.byId = Object.fromEntries(view.connections.map((c) => [c.connection_id, c]));
       this.loadError = null;
     } catch (error) {
-      this.loadError = toApiError(error);
+      if (load === this.loads) this.loadError = toApiError(error);
     }
+  }
+
+  reset(): void {
+    this.loads += 1;
+    this.byId = {};
+    this.tests = {};
+    this.loadError = null;
   }
 
   async test(connectionId: string): Promise<void> {
     this.tests[connectionId] = { running: true, result: null, error: null };
     try {
       const result = await api.testConnection(connectionId);
+      // Newer than any load still in flight: that one must not put the old health back.
+      this.loads += 1;
       this.byId = { ...this.byId, [connectionId]: result.health };
       this.tests[connectionId] = { running: false, result, error: null };
     } catch (error) {
