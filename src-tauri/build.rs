@@ -36,6 +36,7 @@ const COMMANDS: &[&str] = &[
     "oauth_defaults",
     "connect_oauth",
     "reconnect_connection",
+    "reconnect_with_key",
     "disconnect_connection",
     "delete_connection",
 ];

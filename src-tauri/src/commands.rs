@@ -374,6 +374,32 @@ pub async fn reconnect_connection(
         .await
 }
 
+/// Gives a key connection (Stripe) its new key, verified first, on the same row; its next sync
+/// resumes where the last one stopped.
+#[tauri::command]
+pub async fn reconnect_with_key(
+    state: State<'_, AppState>,
+    input: switchboard_core::views::KeyReconnect,
+) -> Result<ConnectionView> {
+    let workspace = state.workspace().await?;
+    let c = workspace.find_connection(&input.connection_id).await?;
+    if c.provider != "stripe" {
+        return Err(CommandError::new(
+            switchboard_app::ErrorCode::InvalidInput,
+            format!("{} does not reconnect with a key here.", c.provider_name),
+        ));
+    }
+    let request = switchboard_app::CredentialConnect::Stripe(switchboard_app::StripeConnect {
+        name: c.name.clone(),
+        api_key: switchboard_core::secret::SecretString::new(input.api_key.trim()),
+        api_base: Some(c.api_base.clone()),
+    });
+    Ok(workspace
+        .reconnect_with_credentials(&c.id, request, input.switch_account)
+        .await?
+        .connection)
+}
+
 /// Revokes at the provider where it can and forgets the secrets; the data stays.
 #[tauri::command]
 pub async fn disconnect_connection(

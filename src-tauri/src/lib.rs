@@ -65,6 +65,7 @@ pub fn run() {
             commands::oauth_defaults,
             commands::connect_oauth,
             commands::reconnect_connection,
+            commands::reconnect_with_key,
             commands::disconnect_connection,
             commands::delete_connection,
         ])

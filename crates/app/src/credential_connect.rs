@@ -215,23 +215,7 @@ impl Workspace {
             notes,
         } = verified;
         let id = switchboard_store::new_id();
-        let sealed: Vec<(&'static str, SecretRow)> = secrets
-            .iter()
-            .map(|(purpose, value)| {
-                let secret_id = switchboard_store::new_id();
-                let sealed = self
-                    .key
-                    .seal(value.expose().as_bytes(), secret_id.as_bytes());
-                (
-                    *purpose,
-                    SecretRow {
-                        id: secret_id,
-                        nonce: sealed.nonce,
-                        ciphertext: sealed.ciphertext,
-                    },
-                )
-            })
-            .collect();
+        let sealed = self.seal_all(&secrets);
         drop(secrets);
         let connection = blocking(&self.store, move |s| {
             let mut conn = s.conn();
@@ -261,6 +245,92 @@ impl Workspace {
         })
         .await?;
         Ok(Connected { connection, notes })
+    }
+
+    /// Gives an existing connection new credentials (the key was rolled or revoked), on the
+    /// same row: its payments, cursors and history stay, and its next sync resumes where the
+    /// last one stopped. The credentials are verified first; credentials for a different
+    /// account than the connection's are refused with `conflict` unless `switch_account`.
+    pub async fn reconnect_with_credentials(
+        &self,
+        connection: &str,
+        request: CredentialConnect,
+        switch_account: bool,
+    ) -> Result<Connected> {
+        let c = self.find_connection(connection).await?;
+        let verified = verify_with(&self.client, request).await?;
+        if verified.provider != c.provider {
+            return Err(errors::invalid(format!(
+                "“{}” is a {} connection; these are {} credentials.",
+                c.name, c.provider_name, verified.provider
+            )));
+        }
+        if let (Some(before), Some(now)) = (c.account_id.as_deref(), verified.account_id())
+            && before != now
+            && !switch_account
+        {
+            return Err(CommandError::new(
+                ErrorCode::Conflict,
+                format!(
+                    "These credentials reach account {now}, but “{}” is connected to {before}. \
+                     Nothing was changed. Use credentials of {before}, connect {now} as a new \
+                     connection, or switch “{}” to it (its history stays).",
+                    c.name, c.name
+                ),
+            ));
+        }
+        let Verified {
+            api_base,
+            account_id,
+            account_name,
+            secrets,
+            notes,
+            ..
+        } = verified;
+        let sealed = self.seal_all(&secrets);
+        drop(secrets);
+        let id = c.id.clone();
+        // A restricted key may not read the account: keep what was known.
+        let account_id = account_id.or(c.account_id.clone());
+        let account_name = account_name.or(c.account_name.clone());
+        let connection = blocking(&self.store, move |s| {
+            let mut conn = s.conn();
+            let tx = conn.transaction()?;
+            switchboard_store::secrets::delete_all(&tx, &id)?;
+            for (purpose, row) in &sealed {
+                switchboard_store::secrets::put(&tx, &id, purpose, row)?;
+            }
+            connections::set_api_base(&tx, &id, &api_base)?;
+            connections::set_account(&tx, &id, account_id.as_deref(), account_name.as_deref())?;
+            connections::mark_connected(&tx, &id)?;
+            let view = connections::find(&tx, &id)?;
+            tx.commit()?;
+            Ok(view)
+        })
+        .await?;
+        tracing::info!(connection = %connection.name, "reconnected with new credentials");
+        Ok(Connected { connection, notes })
+    }
+
+    /// Each secret sealed under a fresh row id.
+    fn seal_all(&self, secrets: &[(&'static str, SecretString)]) -> Vec<(&'static str, SecretRow)> {
+        secrets
+            .iter()
+            .map(|(purpose, value)| {
+                let secret_id = switchboard_store::new_id();
+                let sealed = self
+                    .key
+                    .seal(value.expose().as_bytes(), secret_id.as_bytes());
+                (
+                    *purpose,
+                    SecretRow {
+                        id: secret_id,
+                        nonce: sealed.nonce,
+                        ciphertext: sealed.ciphertext,
+                    },
+                )
+            })
+            .collect()
     }
 
     async fn ensure_name_free(&self, name: &str) -> Result<()> {

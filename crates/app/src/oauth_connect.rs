@@ -215,7 +215,7 @@ impl Workspace {
         })?;
         if provider.oauth.is_none() {
             return Err(errors::invalid(format!(
-                "{} connects with a key, not a browser sign-in: connect it again with a new key.",
+                "{} connects with a key, not a browser sign-in: reconnect it with its new key.",
                 provider.display_name
             )));
         }

@@ -108,6 +108,23 @@ pub async fn reconnect(
     args: ReconnectArgs,
 ) -> Result<(), CommandError> {
     let workspace = open(global).await?;
+    let c = workspace.find_connection(&args.name).await?;
+    if c.provider == "stripe" {
+        // A key connection: the new key (rolled or replaced) from $STRIPE_API_KEY or stdin.
+        let request = switchboard_app::CredentialConnect::Stripe(switchboard_app::StripeConnect {
+            name: c.name.clone(),
+            api_key: switchboard_core::secret::SecretString::new(crate::read_api_key()?),
+            api_base: Some(c.api_base.clone()),
+        });
+        let done = workspace
+            .reconnect_with_credentials(&c.id, request, args.switch_account)
+            .await?;
+        for note in &done.notes {
+            out.hint(&format!("note: {note}"));
+        }
+        out.connection(&done.connection);
+        return Ok(());
+    }
     if let Some(feature) = &args.feature {
         match workspace.missing_scopes(&args.name, feature).await? {
             Some(grant) => out.hint(&format!(

@@ -434,6 +434,27 @@ pub struct ReconnectRequest {
     pub feature: Option<String>,
 }
 
+/// Input of `reconnect_with_key`: a key connection's new key (rolled or replaced at the
+/// provider). The key goes in; it never comes back out.
+#[derive(Clone, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct KeyReconnect {
+    pub connection_id: String,
+    pub api_key: String,
+    /// Go on although the key reaches a different account than the connection's.
+    pub switch_account: bool,
+}
+
+impl std::fmt::Debug for KeyReconnect {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeyReconnect")
+            .field("connection_id", &self.connection_id)
+            .field("api_key", &"[redacted]")
+            .field("switch_account", &self.switch_account)
+            .finish()
+    }
+}
+
 /// What the app is configured with for a provider's sign-in (the distributor's built-in
 /// client id, or the user's, from `SWITCHBOARD_<PROVIDER>_CLIENT_ID`; a relay from
 /// `SWITCHBOARD_<PROVIDER>_RELAY`), so the connect dialog can fill them in.

@@ -1152,6 +1152,17 @@ struct StripeState {
     item_json: HashMap<String, Box<str>>,
     /// Idempotent answers, faults and counts of writes (`stripe_refunds.rs`).
     posts: refunds::PostState,
+    /// The secret key after the user rolled it ([`StripeControl::roll_api_key`]); the seeded
+    /// one is refused from then on.
+    rolled_key: Option<String>,
+    rolls: u64,
+}
+
+impl StripeState {
+    /// Whether `presented` is the account's current secret key.
+    fn is_secret_key(&self, seeded: &str, presented: Option<&str>) -> bool {
+        presented.is_some() && presented == Some(self.rolled_key.as_deref().unwrap_or(seeded))
+    }
 }
 
 /// One object of a list page.
@@ -1205,6 +1216,8 @@ impl StripeControl {
                 by_status: BTreeMap::new(),
                 item_json,
                 posts: Default::default(),
+                rolled_key: None,
+                rolls: 0,
             })),
             api_key: api_key.into(),
         }
@@ -1217,6 +1230,17 @@ impl StripeControl {
     /// The secret key the fake accepts (`sk_test_…`, deterministic from the seed).
     pub fn api_key(&self) -> &str {
         &self.api_key
+    }
+
+    /// The user rolls the secret key in the Dashboard: a new key works, the previous one is
+    /// refused with Stripe's 401 from now on. Returns the new key.
+    pub fn roll_api_key(&self) -> String {
+        let mut state = self.state();
+        state.rolls += 1;
+        let mut rng = SeedRng::derive(state.rolls, &format!("stripe.rolled.{}", self.api_key));
+        let key = format!("sk_test_51{}", rng.base62(97));
+        state.rolled_key = Some(key.clone());
+        key
     }
 
     /// The fixed "now" the seeded data was generated against.
@@ -1666,7 +1690,9 @@ impl StripeControl {
         // key reads, except `GET /v1/account` (`credentials/stripe_account.rs`).
         let key = presented_key(headers);
         let restricted = crate::credentials::stripe_account::restricted_key(&self.api_key);
-        if key.as_deref() != Some(&*self.api_key) && key.as_deref() != Some(restricted.as_str()) {
+        if !state.is_secret_key(&self.api_key, key.as_deref())
+            && key.as_deref() != Some(restricted.as_str())
+        {
             let message = match key.as_deref() {
                 None | Some("") => "You did not provide an API key. You need to provide your API key in the \
                     Authorization header, using Bearer auth (e.g. 'Authorization: Bearer YOUR_SECRET_KEY'). \

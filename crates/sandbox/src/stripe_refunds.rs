@@ -136,7 +136,7 @@ impl StripeControl {
         rid: &str,
     ) -> Answered {
         let key = presented_key(headers);
-        if key.as_deref() != Some(&*self.api_key) {
+        if !state.is_secret_key(&self.api_key, key.as_deref()) {
             return Answered::Plain(unauthorized(key.as_deref(), rid));
         }
         if route.is_none() {

@@ -242,6 +242,15 @@ pub fn set_account(
     Ok(())
 }
 
+/// Marks a connection usable again (new credentials were verified and stored).
+pub fn mark_connected(conn: &Connection, id: &str) -> Result<()> {
+    conn.execute(
+        "UPDATE connections SET status = 'connected', last_error = NULL WHERE id = ?1",
+        [id],
+    )?;
+    Ok(())
+}
+
 /// Marks a connection disconnected: the user ended it; its data stays until deleted.
 pub fn mark_disconnected(conn: &Connection, id: &str) -> Result<()> {
     conn.execute(
