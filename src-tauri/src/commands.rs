@@ -374,6 +374,30 @@ pub async fn reconnect_connection(
         .await
 }
 
+/// Connects a provider by key or account credentials (the catalogue's form): verified and
+/// identified first; nothing is stored when the provider refuses them.
+#[tauri::command]
+pub async fn connect_with_credentials(
+    state: State<'_, AppState>,
+    input: switchboard_core::views::NewCredentialConnection,
+) -> Result<ConnectionView> {
+    let request = switchboard_app::CredentialConnect::from_form(
+        &input.provider,
+        &input.name,
+        given(input.api_base),
+        &input.values,
+    )?;
+    let connected = state
+        .workspace()
+        .await?
+        .connect_with_credentials(request)
+        .await?;
+    for note in &connected.notes {
+        tracing::info!(connection = %connected.connection.name, "{note}");
+    }
+    Ok(connected.connection)
+}
+
 /// Gives a key connection (Stripe) its new key, verified first, on the same row; its next sync
 /// resumes where the last one stopped.
 #[tauri::command]

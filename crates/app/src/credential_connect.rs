@@ -633,3 +633,200 @@ async fn verify_smtp(name: String, r: SmtpConnect) -> Result<Verified> {
         notes: Vec::new(),
     })
 }
+
+impl CredentialConnect {
+    /// A connect request from the connect dialog's form (the catalogue's `credential_fields`,
+    /// by key). A missing required field or a value out of its choices is `invalid_input`
+    /// naming the field.
+    pub fn from_form(
+        provider: &str,
+        name: &str,
+        api_base: Option<String>,
+        values: &std::collections::BTreeMap<String, String>,
+    ) -> Result<CredentialConnect> {
+        let fields = switchboard_core::catalogue::provider(provider)
+            .map(|p| p.credential_fields)
+            .filter(|f| !f.is_empty())
+            .ok_or_else(|| {
+                errors::invalid(format!("`{provider}` does not connect with credentials."))
+            })?;
+        let value = |key: &str| -> Option<String> {
+            values
+                .get(key)
+                .map(|v| v.trim().to_string())
+                .filter(|v| !v.is_empty())
+        };
+        let label = |key: &str| -> String {
+            fields
+                .iter()
+                .find(|f| f.key == key)
+                .map_or(key, |f| f.label)
+                .to_string()
+        };
+        let required = |key: &str| -> Result<String> {
+            value(key).ok_or_else(|| errors::invalid(format!("Fill in “{}”.", label(key))))
+        };
+        let secret = |key: &str| required(key).map(SecretString::new);
+        let choice = |key: &str| -> Result<String> {
+            let field = fields.iter().find(|f| f.key == key);
+            let chosen = value(key)
+                .or_else(|| field.and_then(|f| f.choices.first()).map(|c| c.to_string()))
+                .unwrap_or_default();
+            if field.is_some_and(|f| !f.choices.contains(&chosen.as_str())) {
+                return Err(errors::invalid(format!(
+                    "“{}” must be one of {}.",
+                    label(key),
+                    field.map(|f| f.choices.join(", ")).unwrap_or_default()
+                )));
+            }
+            Ok(chosen)
+        };
+        let name = name.to_string();
+        Ok(match provider {
+            "stripe" => CredentialConnect::Stripe(StripeConnect {
+                name,
+                api_key: secret("api_key")?,
+                api_base,
+            }),
+            "paypal" => CredentialConnect::PayPal(PayPalConnect {
+                name,
+                environment: match choice("environment")?.as_str() {
+                    "sandbox" => PayPalEnvironment::Sandbox,
+                    _ => PayPalEnvironment::Live,
+                },
+                api_base,
+                client_id: required("client_id")?,
+                client_secret: secret("client_secret")?,
+            }),
+            "twilio" => CredentialConnect::Twilio(TwilioConnect {
+                name,
+                account_sid: required("account_sid")?,
+                api_key_sid: value("api_key_sid"),
+                secret: secret("secret")?,
+                api_base,
+            }),
+            "sendgrid" => CredentialConnect::SendGrid(SendGridConnect {
+                name,
+                api_key: secret("api_key")?,
+                api_base,
+            }),
+            "billionmail" => CredentialConnect::BillionMail(BillionMailConnect {
+                name,
+                api_base: match api_base {
+                    Some(base) => base,
+                    None => required(switchboard_core::catalogue::credentials::ADDRESS)?,
+                },
+                api_key: secret("api_key")?,
+            }),
+            "smtp" => CredentialConnect::Smtp(SmtpConnect {
+                name,
+                host: required("host")?,
+                port: match value("port") {
+                    Some(port) => Some(port.parse::<u16>().map_err(|_| {
+                        errors::invalid(format!("“{}” must be a port number.", label("port")))
+                    })?),
+                    None => None,
+                },
+                security: match choice("security")?.as_str() {
+                    "tls" => SmtpSecurity::Tls,
+                    "none" => SmtpSecurity::None,
+                    _ => SmtpSecurity::StartTls,
+                },
+                user: required("user")?,
+                password: secret("password")?,
+            }),
+            other => {
+                return Err(errors::invalid(format!(
+                    "`{other}` does not connect with credentials."
+                )));
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod form_tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    fn form(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn every_credentials_provider_reads_its_catalogue_form() {
+        for p in switchboard_core::catalogue::PROVIDERS {
+            if p.credential_fields.is_empty() {
+                continue;
+            }
+            // Every field filled with something plausible of its kind.
+            let values: BTreeMap<String, String> = p
+                .credential_fields
+                .iter()
+                .map(|f| {
+                    let v = match f.kind {
+                        switchboard_core::catalogue::FieldKind::Choice => f.choices[0],
+                        switchboard_core::catalogue::FieldKind::Number => "587",
+                        _ => "x",
+                    };
+                    (f.key.to_string(), v.to_string())
+                })
+                .collect();
+            let request = CredentialConnect::from_form(p.key, "Name", None, &values)
+                .unwrap_or_else(|e| panic!("{}: {e:?}", p.key));
+            assert_eq!(request.name(), "Name");
+        }
+    }
+
+    #[test]
+    fn a_missing_field_or_a_bad_choice_names_the_field() {
+        let err = CredentialConnect::from_form("twilio", "T", None, &form(&[("secret", "s")]))
+            .unwrap_err();
+        assert!(err.message.contains("Account SID"), "{}", err.message);
+        let err = CredentialConnect::from_form(
+            "smtp",
+            "M",
+            None,
+            &form(&[
+                ("host", "h"),
+                ("security", "rot13"),
+                ("user", "u"),
+                ("password", "p"),
+            ]),
+        )
+        .unwrap_err();
+        assert!(err.message.contains("starttls"), "{}", err.message);
+        let err = CredentialConnect::from_form(
+            "smtp",
+            "M",
+            None,
+            &form(&[
+                ("host", "h"),
+                ("port", "x"),
+                ("user", "u"),
+                ("password", "p"),
+            ]),
+        )
+        .unwrap_err();
+        assert!(err.message.contains("port"), "{}", err.message);
+        assert!(CredentialConnect::from_form("xero", "X", None, &form(&[])).is_err());
+        // A choice left empty takes the first offered (PayPal: live).
+        let paypal = CredentialConnect::from_form(
+            "paypal",
+            "P",
+            None,
+            &form(&[("client_id", "id"), ("client_secret", "s")]),
+        )
+        .unwrap();
+        assert!(matches!(
+            paypal,
+            CredentialConnect::PayPal(PayPalConnect {
+                environment: PayPalEnvironment::Live,
+                ..
+            })
+        ));
+    }
+}

@@ -1,11 +1,13 @@
 //! The provider catalogue: what the app knows about each provider, as data.
 //! Adapters and the UI read it instead of carrying their own constants.
 
+pub mod credentials;
 mod oauth;
 
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
+pub use credentials::{CredentialField, FieldKind};
 pub use oauth::{
     ClientAuth, LoopbackRedirect, OAuthInfo, Param, RevokeStyle, ScopeGrant, TokenBody,
     TokenLifetimes,
@@ -89,6 +91,9 @@ pub struct ProviderInfo {
     pub available: bool,
     /// OAuth facts for providers that connect through OAuth.
     pub oauth: Option<&'static OAuthInfo>,
+    /// The credentials form of providers connected by key or account credentials; empty for
+    /// OAuth providers.
+    pub credential_fields: &'static [CredentialField],
 }
 
 const NO_LIMITS: RateLimits = RateLimits {
@@ -119,6 +124,7 @@ pub static PROVIDERS: &[ProviderInfo] = &[
         daily_reset: DailyReset::Rolling24h,
         available: true,
         oauth: None,
+        credential_fields: credentials::STRIPE,
     },
     ProviderInfo {
         key: "paypal",
@@ -132,8 +138,9 @@ pub static PROVIDERS: &[ProviderInfo] = &[
         rate_limits: NO_LIMITS,
         test_rate_limits: None,
         daily_reset: DailyReset::Rolling24h,
-        available: false,
+        available: true,
         oauth: None,
+        credential_fields: credentials::PAYPAL,
     },
     ProviderInfo {
         key: "square",
@@ -149,6 +156,7 @@ pub static PROVIDERS: &[ProviderInfo] = &[
         daily_reset: DailyReset::Rolling24h,
         available: true,
         oauth: Some(&oauth::SQUARE),
+        credential_fields: &[],
     },
     ProviderInfo {
         key: "xero",
@@ -170,6 +178,7 @@ pub static PROVIDERS: &[ProviderInfo] = &[
         daily_reset: DailyReset::Rolling24h,
         available: true,
         oauth: Some(&oauth::XERO),
+        credential_fields: &[],
     },
     ProviderInfo {
         key: "quickbooks",
@@ -191,6 +200,7 @@ pub static PROVIDERS: &[ProviderInfo] = &[
         daily_reset: DailyReset::Rolling24h,
         available: true,
         oauth: Some(&oauth::QUICKBOOKS),
+        credential_fields: &[],
     },
     ProviderInfo {
         key: "myob",
@@ -212,6 +222,7 @@ pub static PROVIDERS: &[ProviderInfo] = &[
         daily_reset: DailyReset::Rolling24h,
         available: true,
         oauth: Some(&oauth::MYOB),
+        credential_fields: &[],
     },
     ProviderInfo {
         key: "sendgrid",
@@ -226,8 +237,9 @@ pub static PROVIDERS: &[ProviderInfo] = &[
         rate_limits: NO_LIMITS,
         test_rate_limits: None,
         daily_reset: DailyReset::Rolling24h,
-        available: false,
+        available: true,
         oauth: None,
+        credential_fields: credentials::SENDGRID,
     },
     ProviderInfo {
         key: "smtp",
@@ -240,8 +252,9 @@ pub static PROVIDERS: &[ProviderInfo] = &[
         rate_limits: NO_LIMITS,
         test_rate_limits: None,
         daily_reset: DailyReset::Rolling24h,
-        available: false,
+        available: true,
         oauth: None,
+        credential_fields: credentials::SMTP,
     },
     ProviderInfo {
         key: "twilio",
@@ -261,8 +274,9 @@ pub static PROVIDERS: &[ProviderInfo] = &[
         },
         test_rate_limits: None,
         daily_reset: DailyReset::Rolling24h,
-        available: false,
+        available: true,
         oauth: None,
+        credential_fields: credentials::TWILIO,
     },
     ProviderInfo {
         key: "mautic",
@@ -277,6 +291,7 @@ pub static PROVIDERS: &[ProviderInfo] = &[
         daily_reset: DailyReset::Rolling24h,
         available: true,
         oauth: Some(&oauth::MAUTIC),
+        credential_fields: &[],
     },
     ProviderInfo {
         key: "billionmail",
@@ -289,8 +304,9 @@ pub static PROVIDERS: &[ProviderInfo] = &[
         rate_limits: NO_LIMITS,
         test_rate_limits: None,
         daily_reset: DailyReset::Rolling24h,
-        available: false,
+        available: true,
         oauth: None,
+        credential_fields: credentials::BILLIONMAIL,
     },
     ProviderInfo {
         key: "google_calendar",
@@ -311,6 +327,7 @@ pub static PROVIDERS: &[ProviderInfo] = &[
         daily_reset: DailyReset::Rolling24h,
         available: true,
         oauth: Some(&oauth::GOOGLE),
+        credential_fields: &[],
     },
 ];
 

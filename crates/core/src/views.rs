@@ -434,6 +434,30 @@ pub struct ReconnectRequest {
     pub feature: Option<String>,
 }
 
+/// Input of `connect_with_credentials`: the provider's credentials form (the catalogue's
+/// `credential_fields`, by key). Secrets go in; they never come back out.
+#[derive(Clone, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct NewCredentialConnection {
+    /// Catalogue key (`twilio`).
+    pub provider: String,
+    pub name: String,
+    /// The API base when not the provider's (the sandbox, a proxy, a regional host).
+    pub api_base: Option<String>,
+    pub values: std::collections::BTreeMap<String, String>,
+}
+
+impl std::fmt::Debug for NewCredentialConnection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewCredentialConnection")
+            .field("provider", &self.provider)
+            .field("name", &self.name)
+            .field("api_base", &self.api_base)
+            .field("values", &self.values.keys().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
 /// Input of `reconnect_with_key`: a key connection's new key (rolled or replaced at the
 /// provider). The key goes in; it never comes back out.
 #[derive(Clone, Serialize, Deserialize, TS)]
