@@ -218,9 +218,9 @@ describe("app", () => {
       await waitFor(() => expect(screen.queryByTestId("attention-banner")).toBeNull());
     });
 
-    it("names connections without a browser sign-in too, and shows the connections", async () => {
+    it("names connections without a browser sign-in or a new key too, and shows the connections", async () => {
       workspace(real, {
-        list_connections: () => [connection({ status: "needs_reconnect" })],
+        list_connections: () => [connection({ status: "needs_reconnect", provider: "paypal", provider_name: "PayPal" })],
         list_providers: () => [stripe, xero],
         get_health: healthOf(health()),
       });

@@ -231,7 +231,7 @@ impl Workspace {
                 },
             )?;
             connections::set_account(&tx, &id, account_id.as_deref(), account_name.as_deref())?;
-            if !scheduled {
+            if !scheduled || !crate::workspace::pulls_from(provider) {
                 // Nothing is pulled from this provider yet: a schedule would only record
                 // "not available" errors.
                 connections::set_sync_interval(&tx, &id, None)?;

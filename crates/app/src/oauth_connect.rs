@@ -184,9 +184,12 @@ impl Workspace {
                         },
                     )?;
                     connections::set_oauth(tx, &row_id, &details)?;
-                    // Nothing is pulled from these providers yet (the payments, bookkeeping
-                    // and calendar issues add it): a schedule would only record errors.
-                    connections::set_sync_interval(tx, &row_id, None)?;
+                    // Nothing is pulled from most of these providers yet (the payments,
+                    // bookkeeping and calendar issues add it): a schedule would only record
+                    // errors.
+                    if !provider.pulls {
+                        connections::set_sync_interval(tx, &row_id, None)?;
+                    }
                     if let Some(secret) = &sealed_secret {
                         switchboard_store::secrets::put(tx, &row_id, CLIENT_SECRET, secret)?;
                     }

@@ -47,9 +47,6 @@ const API_KEY: &str = "api_key";
 pub(crate) const DEFAULT_PAGE: usize = 200;
 const MAX_PAGE: usize = 1000;
 
-/// Providers the sync engine pulls from (the ones with a `PullPayments` adapter).
-const PULLS_FROM: &[&str] = &["stripe"];
-
 /// An open workspace (real, or the demo under `<data dir>/demo/`).
 pub struct Workspace {
     pub(crate) store: Arc<Store>,
@@ -307,7 +304,7 @@ impl Workspace {
                 .list_connections()
                 .await?
                 .into_iter()
-                .filter(|c| PULLS_FROM.contains(&c.provider.as_str()))
+                .filter(|c| pulls_from(&c.provider))
                 .collect(),
         };
         // A cancel asked before this sync started is not for it.
@@ -360,7 +357,8 @@ impl Workspace {
             }
             other => {
                 return Err(errors::invalid(format!(
-                    "Syncing {other} is not available yet."
+                    "Syncing {} is not available yet.",
+                    catalogue_name(other)
                 )));
             }
         };
@@ -618,4 +616,14 @@ fn validate_base_url(base: &str) -> Result<()> {
         .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some());
     ok.map(|_| ())
         .ok_or_else(|| errors::invalid(format!("“{base}” is not an http(s) URL.")))
+}
+
+/// Whether the sync engine pulls from `provider` (the catalogue's `pulls`; `sync_connection`
+/// has its adapter, which a test checks).
+pub(crate) fn pulls_from(provider: &str) -> bool {
+    switchboard_core::catalogue::provider(provider).is_some_and(|p| p.pulls)
+}
+
+fn catalogue_name(provider: &str) -> &str {
+    switchboard_core::catalogue::provider(provider).map_or(provider, |p| p.display_name)
 }

@@ -54,4 +54,52 @@ describe("api: sign-ins and the end of connections", () => {
     expect((error as ApiError).code).toBe("conflict");
     expect((error as ApiError).message).toBe("You chose another organisation.");
   });
+
+  it("sends a connection's new key under the name Rust expects, and its refusal", async () => {
+    const calls = mockCommands({
+      reconnect_with_key: (args) =>
+        args.input.switch_account
+          ? connection({ account_id: "acct_456" })
+          : Promise.reject({ code: "conflict", message: "These credentials reach account acct_456.", retryable: false }),
+    });
+    const refused = await api
+      .reconnectWithKey({ connection_id: "conn-1", api_key: "rk_test_new", switch_account: false })
+      .catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(ApiError);
+    expect((refused as ApiError).code).toBe("conflict");
+    const saved = await api.reconnectWithKey({ connection_id: "conn-1", api_key: "rk_test_new", switch_account: true });
+    expect(saved.account_id).toBe("acct_456");
+    expect(callsOf(calls, "reconnect_with_key")).toEqual([
+      { input: { connection_id: "conn-1", api_key: "rk_test_new", switch_account: false } },
+      { input: { connection_id: "conn-1", api_key: "rk_test_new", switch_account: true } },
+    ]);
+  });
+});
+
+describe("api: connecting with credentials", () => {
+  it("sends the form under the name Rust expects, and its refusal", async () => {
+    const calls = mockCommands({
+      connect_with_credentials: (args) =>
+        args.input.values.secret === "right"
+          ? connection({ id: "conn-tw", provider: "twilio" })
+          : Promise.reject({ code: "auth_failed", message: "Twilio refused: check the key.", retryable: false }),
+    });
+    const input = {
+      provider: "twilio",
+      name: "Texts",
+      api_base: null,
+      values: { account_sid: "AC123", secret: "wrong" },
+    };
+    const refused = await api.connectWithCredentials(input).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(ApiError);
+    expect((refused as ApiError).code).toBe("auth_failed");
+    expect((refused as ApiError).message).toBe("Twilio refused: check the key.");
+
+    const saved = await api.connectWithCredentials({ ...input, values: { account_sid: "AC123", secret: "right" } });
+    expect(saved.id).toBe("conn-tw");
+    expect(callsOf(calls, "connect_with_credentials")).toEqual([
+      { input },
+      { input: { ...input, values: { account_sid: "AC123", secret: "right" } } },
+    ]);
+  });
 });

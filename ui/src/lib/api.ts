@@ -9,6 +9,8 @@ import type { ConnectionView } from "./bindings/ConnectionView";
 import type { DisconnectView } from "./bindings/DisconnectView";
 import type { ErrorCode } from "./bindings/ErrorCode";
 import type { HealthView } from "./bindings/HealthView";
+import type { KeyReconnect } from "./bindings/KeyReconnect";
+import type { NewCredentialConnection } from "./bindings/NewCredentialConnection";
 import type { NewOAuthConnection } from "./bindings/NewOAuthConnection";
 import type { NewStripeConnection } from "./bindings/NewStripeConnection";
 import type { OAuthDefaults } from "./bindings/OAuthDefaults";
@@ -97,6 +99,15 @@ export function addStripeConnection(input: NewStripeConnection): Promise<Connect
   return call("add_stripe_connection", { input });
 }
 
+/**
+ * Connects a provider from its credentials form (`ProviderInfo.credential_fields`, by key): Rust
+ * checks the credentials with the provider and identifies the account before storing anything.
+ * Sends the secrets once; the caller must drop its own copies as soon as this is called.
+ */
+export function connectWithCredentials(input: NewCredentialConnection): Promise<ConnectionView> {
+  return call("connect_with_credentials", { input });
+}
+
 // Connections through a browser sign-in (OAuth), and ending connections.
 
 /** The client id and relay this app is configured with for a provider's sign-in (env vars). */
@@ -116,6 +127,15 @@ export function connectOAuth(input: NewOAuthConnection): Promise<ConnectionView>
 /** Signs the same connection in again through the browser; its data and history stay. */
 export function reconnectConnection(input: ReconnectRequest): Promise<ConnectionView> {
   return call("reconnect_connection", { input });
+}
+
+/**
+ * Gives a key connection (Stripe) its new key, checked with the provider first, on the same
+ * connection: its data and cursors stay and the next sync resumes. Sends the key once; the caller
+ * must drop its own copy as soon as this is called.
+ */
+export function reconnectWithKey(input: KeyReconnect): Promise<ConnectionView> {
+  return call("reconnect_with_key", { input });
 }
 
 /** Ends the provider's access where it can and forgets the secrets; the data stays. */

@@ -1,6 +1,7 @@
 // Test data in the shapes of the generated bindings.
 import type { ConnectionHealthView } from "../lib/bindings/ConnectionHealthView";
 import type { ConnectionView } from "../lib/bindings/ConnectionView";
+import type { CredentialField } from "../lib/bindings/CredentialField";
 import type { PaymentPage } from "../lib/bindings/PaymentPage";
 import type { PaymentView } from "../lib/bindings/PaymentView";
 import type { ProviderInfo } from "../lib/bindings/ProviderInfo";
@@ -58,6 +59,16 @@ export function page(n: number, size: number, total: number): PaymentPage {
   return { items, next_cursor: end < total ? `cursor-${n + 1}` : null, total };
 }
 
+/** A field of a credentials form, required and plain unless overridden (as Rust's `field`). */
+export function credentialField(
+  key: string,
+  label: string,
+  kind: CredentialField["kind"],
+  overrides: Partial<CredentialField> = {},
+): CredentialField {
+  return { key, label, kind, required: true, choices: [], placeholder: "", hint: "", ...overrides };
+}
+
 export const stripe: ProviderInfo = {
   key: "stripe",
   display_name: "Stripe",
@@ -69,16 +80,110 @@ export const stripe: ProviderInfo = {
   test_rate_limits: { per_second: 25, per_minute: null, per_day: null, concurrent: null },
   daily_reset: "rolling_24h",
   available: true,
+  pulls: true,
   oauth: null,
+  credential_fields: [
+    credentialField("api_key", "Secret or restricted key", "secret", { placeholder: "sk_live_… or rk_live_…" }),
+  ],
 };
 
+/** The credentials providers Switchboard connects but does not pull from yet (as in Rust's catalogue). */
 export const paypal: ProviderInfo = {
   ...stripe,
   key: "paypal",
   display_name: "PayPal",
   auth_style: "client_credentials",
   api_base: "https://api-m.paypal.com",
-  available: false,
+  docs_url: "https://developer.paypal.com/api/rest/",
+  rate_limits: { per_second: null, per_minute: null, per_day: null, concurrent: null },
+  test_rate_limits: null,
+  pulls: false,
+  credential_fields: [
+    credentialField("environment", "Environment", "choice", {
+      choices: ["live", "sandbox"],
+      hint: "Sandbox apps and their credentials live in the PayPal developer dashboard.",
+    }),
+    credentialField("client_id", "Client ID", "text", { hint: "Developer dashboard → Apps & Credentials → your REST app." }),
+    credentialField("client_secret", "Secret", "secret"),
+  ],
+};
+
+export const twilio: ProviderInfo = {
+  ...paypal,
+  key: "twilio",
+  display_name: "Twilio SMS & WhatsApp",
+  category: "messaging",
+  auth_style: "basic",
+  api_base: "https://api.twilio.com",
+  docs_url: "https://www.twilio.com/docs/messaging/api",
+  credential_fields: [
+    credentialField("account_sid", "Account SID", "text", { placeholder: "AC…", hint: "Console → Account info." }),
+    credentialField("api_key_sid", "API key SID", "text", {
+      required: false,
+      placeholder: "SK…",
+      hint: "Leave empty to use the Auth Token; an API key can be revoked on its own.",
+    }),
+    credentialField("secret", "Auth Token or API key secret", "secret", {
+      hint: "The Auth Token, or the API key's secret when an API key SID is given.",
+    }),
+  ],
+};
+
+export const sendgrid: ProviderInfo = {
+  ...paypal,
+  key: "sendgrid",
+  display_name: "SendGrid",
+  category: "messaging",
+  auth_style: "api_key",
+  api_base: "https://api.sendgrid.com",
+  docs_url: "https://www.twilio.com/docs/sendgrid/api-reference",
+  credential_fields: [
+    credentialField("api_key", "API key", "secret", {
+      placeholder: "SG.…",
+      hint: "Settings → API Keys; Mail Send plus read access to your user account.",
+    }),
+  ],
+};
+
+export const smtp: ProviderInfo = {
+  ...paypal,
+  key: "smtp",
+  display_name: "SMTP email",
+  category: "messaging",
+  auth_style: "basic",
+  api_base: "",
+  docs_url: "https://datatracker.ietf.org/doc/html/rfc5321",
+  credential_fields: [
+    credentialField("host", "Server", "text", { placeholder: "smtp.example.com" }),
+    credentialField("security", "Security", "choice", {
+      choices: ["starttls", "tls", "none"],
+      hint: "STARTTLS on port 587 is the usual choice; TLS is port 465; none only for a server on this computer.",
+    }),
+    credentialField("port", "Port", "number", {
+      required: false,
+      placeholder: "587",
+      hint: "Leave empty for the security's usual port.",
+    }),
+    credentialField("user", "User name", "text"),
+    credentialField("password", "Password", "secret"),
+  ],
+};
+
+export const billionmail: ProviderInfo = {
+  ...paypal,
+  key: "billionmail",
+  display_name: "BillionMail",
+  category: "marketing",
+  auth_style: "api_key",
+  api_base: "",
+  docs_url: "https://github.com/aaPanel/BillionMail",
+  credential_fields: [
+    credentialField("address", "BillionMail address", "text", {
+      placeholder: "https://mail.example.com",
+      hint: "The address of your BillionMail server.",
+    }),
+    credentialField("api_key", "API key", "secret", { hint: "BillionMail → Settings → API." }),
+  ],
 };
 
 export function run(overrides: Partial<SyncRunView> = {}): SyncRunView {
@@ -243,7 +348,9 @@ export const xero: ProviderInfo = {
   api_base: "https://api.xero.com/api.xro/2.0",
   docs_url: "https://developer.xero.com",
   available: true,
+  pulls: false,
   oauth: oauthInfo(),
+  credential_fields: [],
 };
 
 export const quickbooks: ProviderInfo = {

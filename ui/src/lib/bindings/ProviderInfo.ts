@@ -32,6 +32,11 @@ daily_reset: DailyReset,
  */
 available: boolean, 
 /**
+ * Whether Switchboard pulls data from it yet (it has a pull adapter): only these are
+ * synced by "sync all" and scheduled; the others connect but have nothing to sync.
+ */
+pulls: boolean, 
+/**
  * OAuth facts for providers that connect through OAuth.
  */
 oauth: OAuthInfo | null, 

@@ -75,7 +75,7 @@ describe("a connection's life cycle", () => {
       );
     });
 
-    it("offers no Reconnect to an API-key connection, nor to a healthy sign-in", async () => {
+    it("offers no browser Reconnect to an API-key connection (it takes a new key), nor to a healthy sign-in", async () => {
       const { calls } = setup([
         connection({ status: "needs_reconnect" }),
         xeroConnection(),
@@ -83,6 +83,7 @@ describe("a connection's life cycle", () => {
       await waitFor(() => expect(callsOf(calls, "list_providers")).toHaveLength(1));
       await waitFor(() => expect(callsOf(calls, "get_health")).toHaveLength(1));
       expect(screen.queryByTestId("reconnect-conn-1")).toBeNull();
+      expect(screen.getByTestId("reconnect-key-conn-1")).toBeTruthy();
       expect(screen.queryByTestId("reconnect-conn-x")).toBeNull();
     });
 

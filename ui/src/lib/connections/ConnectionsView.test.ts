@@ -63,7 +63,7 @@ describe("connections", () => {
   });
 
   it("lists providers, offering only the available ones", async () => {
-    mockCommands({ list_providers: () => [stripe, paypal] });
+    mockCommands({ list_providers: () => [stripe, { ...paypal, available: false }] });
     setup();
     await fireEvent.click(screen.getByTestId("add-connection"));
     const picker = await screen.findByTestId("provider-picker");

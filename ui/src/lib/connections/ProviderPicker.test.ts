@@ -4,7 +4,9 @@ import { googleCalendar, mautic, paypal, quickbooks, stripe, xero } from "../../
 import { mockCommands } from "../../test/ipc";
 import ProviderPicker from "./ProviderPicker.svelte";
 
-const ALL = [stripe, paypal, xero, quickbooks, mautic, googleCalendar];
+/** PayPal as not available yet, to stand for whatever is coming soon. */
+const soon = { ...paypal, available: false };
+const ALL = [stripe, soon, xero, quickbooks, mautic, googleCalendar];
 
 async function open() {
   mockCommands({ list_providers: () => ALL });

@@ -1,4 +1,5 @@
-// "Reconnect": signing a connection in again through the browser. Kept outside the components so
+// "Reconnect": signing a connection in again through the browser, and recording a key connection
+// given its new key (so its card says so wherever that happened). Kept outside the components so
 // a connection card and the attention banner share one attempt per connection (both show it as
 // waiting), and so an attempt outlives switching screens. Rust opens the browser and waits.
 import * as api from "../api";
@@ -75,6 +76,23 @@ export class ReconnectState {
     } finally {
       entry.running = false;
     }
+  }
+
+  /**
+   * A connection was reconnected some other way (a key connection given its new key in a
+   * dialog): record it as done where it was started, and replace the connection's old self.
+   */
+  reconnected(connection: ConnectionView, place: ReconnectPlace): void {
+    this.byId[connection.id] = {
+      running: false,
+      place,
+      account: null,
+      conflict: null,
+      chooseAccount: null,
+      error: null,
+      done: true,
+    };
+    this.onreconnected(connection);
   }
 
   /** Forgets an attempt's outcome (the user cancelled the question or closed the notice). */
