@@ -31,6 +31,7 @@ use switchboard_core::secret::SecretString;
 use switchboard_core::views::{ConnectionView, NewStripeConnection};
 use switchboard_core::{CommandError, ErrorCode};
 use switchboard_providers::credentials::billionmail::{self, BillionMail};
+use switchboard_providers::credentials::mautic::MauticBasic;
 use switchboard_providers::credentials::paypal::PayPal;
 use switchboard_providers::credentials::sendgrid::SendGrid;
 use switchboard_providers::credentials::smtp::SmtpLogin;
@@ -57,6 +58,9 @@ pub mod purpose {
     pub const API_KEY_SID: &str = "api_key_sid";
     pub const API_SECRET: &str = "api_secret";
     pub const SMTP_PASSWORD: &str = "smtp_password";
+    /// Mautic's API user (not secret) and password, for HTTP basic auth.
+    pub const BASIC_USER: &str = "basic_user";
+    pub const BASIC_PASSWORD: &str = "basic_password";
 }
 
 /// What to connect, with which credentials (the CLI's `connect <provider>`).
@@ -68,6 +72,17 @@ pub enum CredentialConnect {
     SendGrid(SendGridConnect),
     BillionMail(BillionMailConnect),
     Smtp(SmtpConnect),
+    MauticBasic(MauticBasicConnect),
+}
+
+/// Mautic through HTTP basic auth, where the instance enables it (else: the browser sign-in).
+#[derive(Debug, Clone)]
+pub struct MauticBasicConnect {
+    pub name: String,
+    /// The customer's Mautic URL (required: it is self-hosted).
+    pub api_base: String,
+    pub user: String,
+    pub password: SecretString,
 }
 
 #[derive(Debug, Clone)]
@@ -138,6 +153,7 @@ impl CredentialConnect {
             CredentialConnect::SendGrid(r) => &r.name,
             CredentialConnect::BillionMail(r) => &r.name,
             CredentialConnect::Smtp(r) => &r.name,
+            CredentialConnect::MauticBasic(r) => &r.name,
         }
     }
 }
@@ -399,6 +415,7 @@ async fn verify_with(client: &reqwest::Client, request: CredentialConnect) -> Re
         CredentialConnect::SendGrid(r) => verify_sendgrid(client, name, r).await,
         CredentialConnect::BillionMail(r) => verify_billionmail(client, name, r).await,
         CredentialConnect::Smtp(r) => verify_smtp(name, r).await,
+        CredentialConnect::MauticBasic(r) => verify_mautic_basic(client, name, r).await,
     }
 }
 
@@ -608,6 +625,43 @@ async fn verify_billionmail(
     })
 }
 
+async fn verify_mautic_basic(
+    client: &reqwest::Client,
+    name: String,
+    r: MauticBasicConnect,
+) -> Result<Verified> {
+    let api_base = checked_base(Some(&r.api_base))?.ok_or_else(|| {
+        errors::invalid(
+            "Give your Mautic's address (e.g. https://mautic.example.com): it is self-hosted, \
+             so there is no default.",
+        )
+    })?;
+    let user = r.user.trim().to_string();
+    if user.is_empty() {
+        return Err(errors::invalid("Give the Mautic user name."));
+    }
+    if r.password.expose().is_empty() {
+        return Err(errors::invalid("No Mautic password given."));
+    }
+    let identity = MauticBasic::new(client.clone(), &api_base, &user, r.password.clone())
+        .identify()
+        .await
+        .map_err(CommandError::from)?;
+    Ok(Verified {
+        provider: "mautic",
+        name,
+        account_id: identity.account_id,
+        account_name: identity.account_name,
+        api_base,
+        secrets: vec![
+            (purpose::BASIC_USER, SecretString::new(user)),
+            (purpose::BASIC_PASSWORD, r.password),
+        ],
+        scheduled: false,
+        notes: identity.notes,
+    })
+}
+
 async fn verify_smtp(name: String, r: SmtpConnect) -> Result<Verified> {
     let password = r.password.expose().to_string();
     if password.is_empty() {
@@ -731,6 +785,15 @@ impl CredentialConnect {
                     "tls" => SmtpSecurity::Tls,
                     "none" => SmtpSecurity::None,
                     _ => SmtpSecurity::StartTls,
+                },
+                user: required("user")?,
+                password: secret("password")?,
+            }),
+            "mautic" => CredentialConnect::MauticBasic(MauticBasicConnect {
+                name,
+                api_base: match api_base {
+                    Some(base) => base,
+                    None => required(switchboard_core::catalogue::credentials::ADDRESS)?,
                 },
                 user: required("user")?,
                 password: secret("password")?,

@@ -23,9 +23,9 @@ pub use backup::{
     KeyFileInput, RETENTION, list_backups_in, restore_backup_offline, verify_backup_in,
 };
 pub use credential_connect::{
-    BillionMailConnect, Connected, CredentialConnect, PayPalConnect, PayPalEnvironment,
-    SendGridConnect, SmtpConnect, SmtpSecurity, StripeConnect, TwilioConnect, Verified,
-    purpose as secret_purpose, verify_credentials,
+    BillionMailConnect, Connected, CredentialConnect, MauticBasicConnect, PayPalConnect,
+    PayPalEnvironment, SendGridConnect, SmtpConnect, SmtpSecurity, StripeConnect, TwilioConnect,
+    Verified, purpose as secret_purpose, verify_credentials,
 };
 pub use data_dir::{DATA_DIR_ENV, demo_folder, real_folder, resolve_data_dir};
 pub use health::{BreakerConfig, Clock, FakeClock, SystemClock};

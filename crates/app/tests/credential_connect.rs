@@ -518,3 +518,69 @@ async fn names_must_be_free_and_verification_can_precede_the_workspace() {
         .unwrap_err();
     assert_eq!(refused.code, ErrorCode::AuthFailed);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mautic_connects_with_basic_auth_where_the_instance_enables_it() {
+    let f = common::fixture(5).await;
+    let mautic = f.sandbox.oauth("mautic");
+    let (user, password) = mautic.basic_auth();
+    let request = |password: &str| {
+        switchboard_app::CredentialConnect::from_form(
+            "mautic",
+            "Marketing",
+            None,
+            &[
+                ("address", mautic.api_base()),
+                ("user", user.clone()),
+                ("password", password.to_string()),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect(),
+        )
+        .unwrap()
+    };
+
+    let err = f
+        .workspace
+        .connect_with_credentials(request("not-the-password"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::AuthFailed);
+    assert!(
+        err.message.contains("Enable HTTP basic auth"),
+        "{}",
+        err.message
+    );
+
+    let connected = f
+        .workspace
+        .connect_with_credentials(request(&password))
+        .await
+        .unwrap();
+    let c = &connected.connection;
+    assert_eq!(c.provider, "mautic");
+    assert_eq!(
+        c.account_id.as_deref(),
+        Some(mautic.account().subject.as_str())
+    );
+    assert_eq!(
+        c.account_name.as_deref(),
+        Some(mautic.account().email.as_str())
+    );
+    assert_eq!(c.sync_interval_minutes, None);
+    assert_sealed(&f, c, secret_purpose::BASIC_PASSWORD, &password);
+
+    // An instance with basic auth off refuses even the right password.
+    mautic.set_basic_auth(false);
+    let mut again = request(&password);
+    if let switchboard_app::CredentialConnect::MauticBasic(r) = &mut again {
+        r.name = "Marketing 2".into();
+    }
+    let err = f
+        .workspace
+        .connect_with_credentials(again)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::AuthFailed);
+}

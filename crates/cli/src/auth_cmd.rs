@@ -16,10 +16,10 @@ const CLIENT_SECRET_ENV: &str = "SWITCHBOARD_CLIENT_SECRET";
 pub struct OAuthConnectArgs {
     /// A name for the connection, e.g. "Books"
     #[arg(long)]
-    name: String,
+    pub name: String,
     /// API base URL (default: the provider's)
     #[arg(long, value_name = "URL")]
-    api_base: Option<String>,
+    pub api_base: Option<String>,
     /// Authorize endpoint (with --token-url; default: the provider's)
     #[arg(long, value_name = "URL")]
     auth_url: Option<String>,
@@ -45,6 +45,17 @@ pub struct OAuthConnectArgs {
     /// Print the sign-in address alone on standard output instead of opening a browser
     #[arg(long)]
     no_browser: bool,
+}
+
+/// `connect mautic`: the browser sign-in, or HTTP basic auth with `--user`.
+#[derive(Args, Debug)]
+pub struct MauticArgs {
+    #[command(flatten)]
+    pub oauth: OAuthConnectArgs,
+    /// Connect with this Mautic user's name and password (HTTP basic auth, where the instance
+    /// enables it; the password from $MAUTIC_PASSWORD or standard input) instead of the browser
+    #[arg(long, value_name = "USER")]
+    pub user: Option<String>,
 }
 
 #[derive(Subcommand, Debug)]

@@ -195,6 +195,31 @@ pub async fn smtp(args: SmtpArgs, global: &Global, out: &Output) -> Result<(), C
 
 /// Verifies, then stores; without a real workspace yet, the workspace is created only after the
 /// provider accepted the credentials, so wrong ones leave nothing behind.
+/// `connect mautic --user U`: HTTP basic auth, where the instance enables it; the password
+/// from $MAUTIC_PASSWORD or standard input.
+pub async fn mautic_basic(
+    name: String,
+    api_base: Option<String>,
+    user: String,
+    global: &Global,
+    out: &Output,
+) -> Result<(), CommandError> {
+    let password = read_secret("MAUTIC_PASSWORD", "Mautic password")?;
+    let api_base = api_base.ok_or_else(|| {
+        CommandError::new(
+            ErrorCode::InvalidInput,
+            "Give your Mautic's address with --api-base (e.g. https://mautic.example.com).",
+        )
+    })?;
+    let request = CredentialConnect::MauticBasic(switchboard_app::MauticBasicConnect {
+        name,
+        api_base,
+        user,
+        password,
+    });
+    connect(request, global, out).await
+}
+
 async fn connect(
     request: CredentialConnect,
     global: &Global,

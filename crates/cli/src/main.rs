@@ -150,8 +150,9 @@ enum ConnectCommand {
     Square(auth_cmd::OAuthConnectArgs),
     /// Connect MYOB Business: sign in with your browser (your app's secret in $SWITCHBOARD_CLIENT_SECRET)
     Myob(auth_cmd::OAuthConnectArgs),
-    /// Connect your Mautic (--api-base is its address): sign in with your browser
-    Mautic(auth_cmd::OAuthConnectArgs),
+    /// Connect your Mautic (--api-base is its address): sign in with your browser, or --user
+    /// for HTTP basic auth (password in $MAUTIC_PASSWORD or standard input)
+    Mautic(auth_cmd::MauticArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -398,9 +399,19 @@ async fn run(cli: Cli, out: &Output) -> Result<(), CommandError> {
         Command::Connect(ConnectCommand::Myob(args)) => {
             auth_cmd::connect("myob", args, &global, out).await
         }
-        Command::Connect(ConnectCommand::Mautic(args)) => {
-            auth_cmd::connect("mautic", args, &global, out).await
-        }
+        Command::Connect(ConnectCommand::Mautic(args)) => match args.user {
+            Some(user) => {
+                credential_cmd::mautic_basic(
+                    args.oauth.name,
+                    args.oauth.api_base,
+                    user,
+                    &global,
+                    out,
+                )
+                .await
+            }
+            None => auth_cmd::connect("mautic", args.oauth, &global, out).await,
+        },
         Command::Sync(SyncCommand::Run { connection }) => {
             if nothing_configured(&global) {
                 return Err(CommandError::new(

@@ -95,7 +95,8 @@ pub struct ProviderInfo {
     /// OAuth facts for providers that connect through OAuth.
     pub oauth: Option<&'static OAuthInfo>,
     /// The credentials form of providers connected by key or account credentials; empty for
-    /// OAuth providers.
+    /// OAuth-only providers (Mautic has both: the browser sign-in, or basic auth where its
+    /// instance enables it).
     pub credential_fields: &'static [CredentialField],
 }
 
@@ -304,7 +305,7 @@ pub static PROVIDERS: &[ProviderInfo] = &[
         available: true,
         pulls: false,
         oauth: Some(&oauth::MAUTIC),
-        credential_fields: &[],
+        credential_fields: credentials::MAUTIC,
     },
     ProviderInfo {
         key: "billionmail",

@@ -160,6 +160,9 @@ pub(crate) struct Settings {
     pub(crate) refresh_lifetime: Option<Duration>,
     pub(crate) tenant_count: usize,
     pub(crate) registered_redirects: Option<Vec<String>>,
+    /// Mautic: whether the instance accepts HTTP basic auth on its API (its "Enable HTTP basic
+    /// auth?" setting).
+    pub(crate) basic_auth: bool,
 }
 
 /// An authorization request that passed validation.
@@ -255,6 +258,8 @@ pub(crate) struct Inner {
     pub(crate) profile: &'static OAuthProfile,
     pub(crate) client_id: String,
     pub(crate) client_secret: Option<String>,
+    /// Mautic: the API user's password for HTTP basic auth.
+    pub(crate) basic_password: String,
     base: OnceLock<String>,
     epoch: Instant,
     wall_start_ms: i64,
@@ -328,12 +333,16 @@ impl OAuthControl {
             refresh_lifetime: profile.refresh.lifetime,
             tenant_count: 2,
             registered_redirects: None,
+            basic_auth: true,
         };
+        // Its own stream, so the rest of the seeded data does not move.
+        let basic_password = SeedRng::derive(seed, &format!("oauth.{key}.basic")).base62(24);
         Some(OAuthControl {
             inner: Arc::new(Inner {
                 profile,
                 client_id,
                 client_secret,
+                basic_password,
                 base: OnceLock::new(),
                 epoch: Instant::now(),
                 wall_start_ms: now,
@@ -442,6 +451,25 @@ impl OAuthControl {
     /// The lifetime of refresh tokens issued from now on (`None`: they never lapse).
     pub fn set_refresh_token_lifetime(&self, lifetime: Option<Duration>) {
         self.update(|st| st.settings.refresh_lifetime = lifetime);
+    }
+
+    /// Mautic: the user name and password HTTP basic auth accepts (the user of `users/self`).
+    pub fn basic_auth(&self) -> (String, String) {
+        let st = self.inner.state();
+        (
+            st.account
+                .email
+                .split('@')
+                .next()
+                .unwrap_or("admin")
+                .to_string(),
+            self.inner.basic_password.clone(),
+        )
+    }
+
+    /// Mautic: turns the instance's HTTP basic auth on or off (on by default).
+    pub fn set_basic_auth(&self, on: bool) {
+        self.update(|st| st.settings.basic_auth = on);
     }
 
     /// How many Xero organisations an authorization connects (default 2, at most

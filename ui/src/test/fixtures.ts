@@ -378,6 +378,12 @@ export const mautic: ProviderInfo = {
     needs_client_secret: true,
     consent_note: "Your browser opens your Mautic's sign-in page.",
   }),
+  // Mautic also connects with a user's password where its instance enables basic auth.
+  credential_fields: [
+    credentialField("address", "Mautic address", "text"),
+    credentialField("user", "User name", "text"),
+    credentialField("password", "Password", "secret"),
+  ],
 };
 
 export const googleCalendar: ProviderInfo = {

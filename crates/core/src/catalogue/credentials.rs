@@ -128,3 +128,19 @@ pub static SMTP: &[CredentialField] = &[
     field("user", "User name", FieldKind::Text),
     field("password", "Password", FieldKind::Secret),
 ];
+
+// https://devdocs.mautic.org/en/7.0/rest_api/authentication.html#basic-authentication: off by
+// default; the browser sign-in (OAuth 2) is the other way in.
+pub static MAUTIC: &[CredentialField] = &[
+    CredentialField {
+        placeholder: "https://mautic.example.com",
+        hint: "The address of your Mautic.",
+        ..field(ADDRESS, "Mautic address", FieldKind::Text)
+    },
+    CredentialField {
+        hint: "A Mautic user; an administrator must turn on Settings → Configuration → API \
+            Settings → “Enable HTTP basic auth?”.",
+        ..field("user", "User name", FieldKind::Text)
+    },
+    field("password", "Password", FieldKind::Secret),
+];

@@ -15,6 +15,7 @@
 //! sink and guard); nothing here stores anything.
 
 pub mod billionmail;
+pub mod mautic;
 pub mod paypal;
 pub mod sendgrid;
 pub mod smtp;

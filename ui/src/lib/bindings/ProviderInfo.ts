@@ -42,6 +42,7 @@ pulls: boolean,
 oauth: OAuthInfo | null, 
 /**
  * The credentials form of providers connected by key or account credentials; empty for
- * OAuth providers.
+ * OAuth-only providers (Mautic has both: the browser sign-in, or basic auth where its
+ * instance enables it).
  */
 credential_fields: Array<CredentialField>, };

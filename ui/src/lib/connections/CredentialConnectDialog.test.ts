@@ -4,7 +4,7 @@ import type { ConnectionView } from "../bindings/ConnectionView";
 import type { ProviderInfo } from "../bindings/ProviderInfo";
 import { AppState } from "../state/app.svelte";
 import { SyncState } from "../state/sync.svelte";
-import { billionmail, connection, paypal, run, sendgrid, smtp, stripe, twilio, xero } from "../../test/fixtures";
+import { billionmail, connection, mautic, paypal, run, sendgrid, smtp, stripe, twilio, xero } from "../../test/fixtures";
 import { callsOf, deferred, mockCommands, type Handler } from "../../test/ipc";
 import ConnectionsView from "./ConnectionsView.svelte";
 import CredentialConnectDialog from "./CredentialConnectDialog.svelte";
@@ -282,7 +282,7 @@ describe("connecting with credentials", () => {
 });
 
 describe("credential connections on the Connections screen", () => {
-  const PROVIDERS = [stripe, paypal, twilio, sendgrid, smtp, billionmail, xero];
+  const PROVIDERS = [stripe, paypal, twilio, sendgrid, smtp, billionmail, xero, mautic];
 
   function setup(connections: ConnectionView[], handlers: Record<string, Handler> = {}) {
     const calls = mockCommands({
@@ -326,6 +326,27 @@ describe("credential connections on the Connections screen", () => {
     await pick("xero");
     expect(screen.getByTestId("oauth-dialog")).toBeTruthy();
     expect(screen.queryByTestId("credential-dialog")).toBeNull();
+  });
+
+  it("offers Mautic's basic auth from its sign-in dialog, and only where a form exists", async () => {
+    const { calls } = setup([], {
+      oauth_defaults: () => ({ client_id: null, relay: null }),
+      connect_with_credentials: () => paypalConnection({ provider: "mautic", name: "Mautic" }),
+    });
+    await pick("xero");
+    expect(screen.queryByTestId("oauth-use-credentials")).toBeNull();
+    await fireEvent.keyDown(window, { key: "Escape" });
+    await pick("mautic");
+    await fireEvent.click(await screen.findByTestId("oauth-use-credentials"));
+    expect(screen.queryByTestId("oauth-dialog")).toBeNull();
+    await type("address", "https://mautic.example.com");
+    await type("user", "admin");
+    await type("password", SECRET);
+    await fireEvent.click(screen.getByTestId("credential-submit"));
+    await waitFor(() => expect(callsOf(calls, "connect_with_credentials")).toHaveLength(1));
+    const [args] = callsOf(calls, "connect_with_credentials") as [{ input: { provider: string; values: Record<string, string> } }];
+    expect(args.input.provider).toBe("mautic");
+    expect(args.input.values).toEqual({ address: "https://mautic.example.com", user: "admin", password: SECRET });
   });
 
   it("adds a PayPal connection without syncing it, and its card offers no sync", async () => {
