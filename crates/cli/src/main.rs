@@ -478,10 +478,14 @@ async fn run(cli: Cli, out: &Output) -> Result<(), CommandError> {
             let progress = out.progress();
             out.hint("Running scheduled syncs; press Ctrl-C to stop.");
             let mut was_online = true;
+            // One listener for the whole watch: a signal that arrives between two waits is
+            // kept for the next one, not lost (tokio delivers only to existing listeners).
+            let interrupted = wait_for_interrupt();
+            tokio::pin!(interrupted);
             loop {
                 let tick = tokio::select! {
                     tick = workspace.run_due_syncs(chrono::Utc::now(), &progress) => tick?,
-                    () = wait_for_interrupt() => return Ok(()),
+                    () = &mut interrupted => return Ok(()),
                 };
                 for run in &tick.runs {
                     out.sync_run(run);
@@ -494,7 +498,7 @@ async fn run(cli: Cli, out: &Output) -> Result<(), CommandError> {
                 }
                 tokio::select! {
                     () = tokio::time::sleep(switchboard_app::scheduler::TICK) => {}
-                    () = wait_for_interrupt() => return Ok(()),
+                    () = &mut interrupted => return Ok(()),
                 }
             }
         }
