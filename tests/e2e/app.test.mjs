@@ -3,12 +3,13 @@
 // verifies a backup, and takes a second Stripe connection.
 // Run with tests/e2e/run.sh (it sets up Xvfb, the keyring, temp XDG dirs and tauri-driver).
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
-import { appendFileSync } from "node:fs";
+import { execFileSync, spawnSync } from "node:child_process";
+import { appendFileSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import {
   APP_BIN,
+  CLI_BIN,
   OUTPUT_DIR,
   launchApp,
   pidsOf,
@@ -32,6 +33,7 @@ describe("Switchboard desktop app", { concurrency: false }, () => {
   let browser;
   let launchedAt;
   let sandbox;
+  let oauthSandbox;
 
   /** Runs a step; on failure saves `failure-<name>.png` before rethrowing. */
   const step = (name, fn) =>
@@ -64,6 +66,7 @@ describe("Switchboard desktop app", { concurrency: false }, () => {
   after(async () => {
     await browser?.deleteSession().catch(() => {});
     await sandbox?.stop();
+    await oauthSandbox?.stop();
   });
 
   step("the window opens, titled Switchboard", async () => {
@@ -322,5 +325,64 @@ describe("Switchboard desktop app", { concurrency: false }, () => {
     await browser.$(tid("nav-connections")).click();
     await browser.$(tid("connections-empty")).waitForDisplayed({ timeout: UI_TIMEOUT });
     await browser.saveScreenshot(path.join(OUTPUT_DIR, "real-workspace.png"));
+  });
+  step("a Xero sign-in that died is reconnected with one click, on the same connection", async () => {
+    // The fake Xero's refresh tokens lapse after 3 s, so the sign-in can be made to die.
+    oauthSandbox = await startSandbox(["--seed", "11", "--stripe-charges", "1", "--oauth-refresh-token-lifetime", "3"]);
+    const xero = oauthSandbox.providers.xero;
+    const tenant = "Demo Company (NZ)";
+
+    // Connect through the dialog: "the system browser" is tests/e2e/fake-browser.sh ($BROWSER).
+    await browser.$(tid("nav-connections")).click();
+    await browser.$(tid("add-connection")).click();
+    await browser.$(tid("provider-search")).setValue("xero");
+    await browser.$(tid("provider-xero")).click();
+    await browser.$(tid("oauth-name")).setValue("Books");
+    await browser.$(tid("oauth-client-id")).setValue(xero.client_id);
+    await browser.$(tid("oauth-advanced-toggle")).click();
+    await browser.$(tid("oauth-api-base")).setValue(xero.api_base);
+    await browser.$(tid("oauth-authorize-url")).setValue(xero.authorize_url);
+    await browser.$(tid("oauth-token-url")).setValue(xero.token_url);
+    await browser.$(tid("oauth-revoke-url")).setValue(xero.revoke_url);
+    await browser.$(tid("oauth-submit")).click();
+    // The fake allows two organisations: the dialog asks which, then signs in again.
+    const account = browser.$(tid("oauth-account"));
+    await account.waitForDisplayed({ timeout: UI_TIMEOUT });
+    await account.setValue(tenant);
+    await browser.$(tid("oauth-submit")).click();
+    const card = browser.$(tid("connection-card", '[data-connection-name="Books"]'));
+    await card.waitForDisplayed({ timeout: UI_TIMEOUT });
+    await browser.waitUntil(async () => (await card.$(tid("connection-account")).getText()).includes(tenant), {
+      timeout: UI_TIMEOUT,
+      timeoutMsg: "the Xero card does not name the organisation",
+    });
+    const cli = (...args) => spawnSync(CLI_BIN, args, { encoding: "utf8", timeout: 60_000 });
+    const show = () => JSON.parse(cli("--json", "connections", "show", "Books").stdout.trim());
+    const before = show();
+    assert.equal(before.connection.status, "connected");
+
+    // The refresh token lapses; the next refresh (here the CLI's, sharing the data folder)
+    // is refused and the connection asks for a reconnect.
+    await new Promise((resolve) => setTimeout(resolve, 3_500));
+    const refused = cli("auth", "refresh", "Books");
+    assert.equal(refused.status, 1, refused.stderr);
+    assert.match(refused.stderr, /Reconnect/);
+    await browser.refresh();
+    await browser.$(tid("nav-connections")).click();
+    const banner = browser.$(tid("attention-banner"));
+    await banner.waitForDisplayed({ timeout: UI_TIMEOUT });
+    assert.match(await banner.getText(), /Books/);
+    await browser.saveScreenshot(path.join(OUTPUT_DIR, "needs-reconnect.png"));
+
+    // One click: the browser opens, the fake approves, and the same connection is back.
+    await browser.$(tid(`reconnect-${before.connection.id}`)).click();
+    await browser.$(tid(`reconnect-done-${before.connection.id}`)).waitForDisplayed({ timeout: UI_TIMEOUT });
+    await banner.waitForDisplayed({ timeout: UI_TIMEOUT, reverse: true });
+    const after = show();
+    assert.equal(after.connection.id, before.connection.id);
+    assert.equal(after.connection.status, "connected");
+    assert.equal(after.connection.account_id, before.connection.account_id);
+    assert.match(readFileSync(path.join(OUTPUT_DIR, "fake-browser.log"), "utf8"), /HTTP 200/);
+    await browser.saveScreenshot(path.join(OUTPUT_DIR, "reconnected.png"));
   });
 });

@@ -167,6 +167,8 @@ export XDG_DATA_HOME="$TMPROOT/data" XDG_CONFIG_HOME="$TMPROOT/config"
 export XDG_CACHE_HOME="$TMPROOT/cache" XDG_RUNTIME_DIR="$TMPROOT/runtime"
 export SWITCHBOARD_APP_BIN="$APP_BIN" SWITCHBOARD_CLI_BIN="$CLI_BIN"
 export E2E_OUTPUT_DIR="$OUT" TMPROOT
+# OAuth sign-ins open "the system browser": here a script that follows the address like one.
+export BROWSER="$ROOT/tests/e2e/fake-browser.sh"
 export RUST_LOG="${RUST_LOG:-info}"
 
 say "app $APP_BIN, LANG=$LANG, profile in $TMPROOT"
