@@ -94,6 +94,10 @@ pub struct ProviderInfo {
     pub pulls: bool,
     /// OAuth facts for providers that connect through OAuth.
     pub oauth: Option<&'static OAuthInfo>,
+    /// For providers connected by credentials, the connect dialog's paragraph: what the user
+    /// fetches where, which permissions the key needs and why. (OAuth providers have their
+    /// `consent_note`.)
+    pub connect_note: &'static str,
     /// The credentials form of providers connected by key or account credentials; empty for
     /// OAuth-only providers (Mautic has both: the browser sign-in, or basic auth where its
     /// instance enables it).
@@ -129,6 +133,12 @@ pub static PROVIDERS: &[ProviderInfo] = &[
         available: true,
         pulls: true,
         oauth: None,
+        connect_note: "Switchboard reads your payments, refunds, fees and payouts, and issues the \
+            refunds you ask for. Create a restricted key in the Stripe Dashboard (Developers → \
+            API keys → Create restricted key) with Read access to Charges, Refunds, Balance \
+            transactions, Payouts and Account, and Write access to Refunds; a secret key works \
+            too. The key is checked with Stripe once, stored encrypted on this computer, and \
+            never shown again.",
         credential_fields: credentials::STRIPE,
     },
     ProviderInfo {
@@ -146,6 +156,11 @@ pub static PROVIDERS: &[ProviderInfo] = &[
         available: true,
         pulls: false,
         oauth: None,
+        connect_note: "Switchboard signs in as your REST app with its client ID and secret \
+            (PayPal's client credentials), to read transactions and create payment requests and \
+            refunds. Create or open the app in the PayPal developer dashboard (Apps & \
+            Credentials), under Live for your real account or Sandbox for testing. The secret is \
+            checked with PayPal, stored encrypted on this computer, and never shown again.",
         credential_fields: credentials::PAYPAL,
     },
     ProviderInfo {
@@ -163,6 +178,7 @@ pub static PROVIDERS: &[ProviderInfo] = &[
         available: true,
         pulls: false,
         oauth: Some(&oauth::SQUARE),
+        connect_note: "",
         credential_fields: &[],
     },
     ProviderInfo {
@@ -186,6 +202,7 @@ pub static PROVIDERS: &[ProviderInfo] = &[
         available: true,
         pulls: false,
         oauth: Some(&oauth::XERO),
+        connect_note: "",
         credential_fields: &[],
     },
     ProviderInfo {
@@ -209,6 +226,7 @@ pub static PROVIDERS: &[ProviderInfo] = &[
         available: true,
         pulls: false,
         oauth: Some(&oauth::QUICKBOOKS),
+        connect_note: "",
         credential_fields: &[],
     },
     ProviderInfo {
@@ -232,6 +250,7 @@ pub static PROVIDERS: &[ProviderInfo] = &[
         available: true,
         pulls: false,
         oauth: Some(&oauth::MYOB),
+        connect_note: "",
         credential_fields: &[],
     },
     ProviderInfo {
@@ -250,6 +269,10 @@ pub static PROVIDERS: &[ProviderInfo] = &[
         available: true,
         pulls: false,
         oauth: None,
+        connect_note: "Switchboard sends email through SendGrid. Create an API key (Settings → API \
+            Keys) with Mail Send access, plus read access to your user account so the connection \
+            can show which account it is. The key is checked with SendGrid, stored encrypted on \
+            this computer, and never shown again.",
         credential_fields: credentials::SENDGRID,
     },
     ProviderInfo {
@@ -266,6 +289,9 @@ pub static PROVIDERS: &[ProviderInfo] = &[
         available: true,
         pulls: false,
         oauth: None,
+        connect_note: "Switchboard sends email through your mail server, as the user you give. It \
+            checks the login once (with STARTTLS or TLS) without sending anything; the password \
+            is stored encrypted on this computer and never shown again.",
         credential_fields: credentials::SMTP,
     },
     ProviderInfo {
@@ -289,6 +315,10 @@ pub static PROVIDERS: &[ProviderInfo] = &[
         available: true,
         pulls: false,
         oauth: None,
+        connect_note: "Switchboard sends SMS and WhatsApp messages through your Twilio account. \
+            Use your Account SID with its Auth Token, or better, an API key (Console → Account → \
+            API keys & tokens) that you can revoke on its own. The credentials are checked with \
+            Twilio, stored encrypted on this computer, and never shown again.",
         credential_fields: credentials::TWILIO,
     },
     ProviderInfo {
@@ -305,6 +335,11 @@ pub static PROVIDERS: &[ProviderInfo] = &[
         available: true,
         pulls: false,
         oauth: Some(&oauth::MAUTIC),
+        connect_note: "Where your Mautic allows it (Settings → Configuration → API Settings → \
+            Enable HTTP basic auth), Switchboard can use a Mautic user's name and password \
+            instead of the browser sign-in, to keep contacts and segments in step. The password \
+            is checked with your Mautic, stored encrypted on this computer, and never shown \
+            again.",
         credential_fields: credentials::MAUTIC,
     },
     ProviderInfo {
@@ -321,6 +356,9 @@ pub static PROVIDERS: &[ProviderInfo] = &[
         available: true,
         pulls: false,
         oauth: None,
+        connect_note: "Switchboard sends email through your own BillionMail server with an API key \
+            (BillionMail → Settings → API). The key is checked against your server without \
+            sending anything, stored encrypted on this computer, and never shown again.",
         credential_fields: credentials::BILLIONMAIL,
     },
     ProviderInfo {
@@ -343,6 +381,7 @@ pub static PROVIDERS: &[ProviderInfo] = &[
         available: true,
         pulls: false,
         oauth: Some(&oauth::GOOGLE),
+        connect_note: "",
         credential_fields: &[],
     },
 ];

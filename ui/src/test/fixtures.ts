@@ -82,6 +82,7 @@ export const stripe: ProviderInfo = {
   available: true,
   pulls: true,
   oauth: null,
+  connect_note: "",
   credential_fields: [
     credentialField("api_key", "Secret or restricted key", "secret", { placeholder: "sk_live_… or rk_live_…" }),
   ],
@@ -98,6 +99,7 @@ export const paypal: ProviderInfo = {
   rate_limits: { per_second: null, per_minute: null, per_day: null, concurrent: null },
   test_rate_limits: null,
   pulls: false,
+  connect_note: "Switchboard signs in as your REST app with its client ID and secret.",
   credential_fields: [
     credentialField("environment", "Environment", "choice", {
       choices: ["live", "sandbox"],
@@ -116,6 +118,7 @@ export const twilio: ProviderInfo = {
   auth_style: "basic",
   api_base: "https://api.twilio.com",
   docs_url: "https://www.twilio.com/docs/messaging/api",
+  connect_note: "",
   credential_fields: [
     credentialField("account_sid", "Account SID", "text", { placeholder: "AC…", hint: "Console → Account info." }),
     credentialField("api_key_sid", "API key SID", "text", {
@@ -137,6 +140,7 @@ export const sendgrid: ProviderInfo = {
   auth_style: "api_key",
   api_base: "https://api.sendgrid.com",
   docs_url: "https://www.twilio.com/docs/sendgrid/api-reference",
+  connect_note: "",
   credential_fields: [
     credentialField("api_key", "API key", "secret", {
       placeholder: "SG.…",
@@ -153,6 +157,7 @@ export const smtp: ProviderInfo = {
   auth_style: "basic",
   api_base: "",
   docs_url: "https://datatracker.ietf.org/doc/html/rfc5321",
+  connect_note: "",
   credential_fields: [
     credentialField("host", "Server", "text", { placeholder: "smtp.example.com" }),
     credentialField("security", "Security", "choice", {
@@ -177,6 +182,7 @@ export const billionmail: ProviderInfo = {
   auth_style: "api_key",
   api_base: "",
   docs_url: "https://github.com/aaPanel/BillionMail",
+  connect_note: "",
   credential_fields: [
     credentialField("address", "BillionMail address", "text", {
       placeholder: "https://mail.example.com",
@@ -350,6 +356,7 @@ export const xero: ProviderInfo = {
   available: true,
   pulls: false,
   oauth: oauthInfo(),
+  connect_note: "",
   credential_fields: [],
 };
 
@@ -379,6 +386,7 @@ export const mautic: ProviderInfo = {
     consent_note: "Your browser opens your Mautic's sign-in page.",
   }),
   // Mautic also connects with a user's password where its instance enables basic auth.
+  connect_note: "",
   credential_fields: [
     credentialField("address", "Mautic address", "text"),
     credentialField("user", "User name", "text"),

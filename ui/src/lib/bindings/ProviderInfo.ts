@@ -41,6 +41,12 @@ pulls: boolean,
  */
 oauth: OAuthInfo | null, 
 /**
+ * For providers connected by credentials, the connect dialog's paragraph: what the user
+ * fetches where, which permissions the key needs and why. (OAuth providers have their
+ * `consent_note`.)
+ */
+connect_note: string, 
+/**
  * The credentials form of providers connected by key or account credentials; empty for
  * OAuth-only providers (Mautic has both: the browser sign-in, or basic auth where its
  * instance enables it).

@@ -281,6 +281,13 @@ describe("connecting with credentials", () => {
   });
 });
 
+describe("the credentials form's explanation", () => {
+  it("shows the provider's paragraph from the catalogue", () => {
+    open(paypal);
+    expect(screen.getByTestId("credential-connect-note").textContent).toContain("client ID and secret");
+  });
+});
+
 describe("credential connections on the Connections screen", () => {
   const PROVIDERS = [stripe, paypal, twilio, sendgrid, smtp, billionmail, xero, mautic];
 
