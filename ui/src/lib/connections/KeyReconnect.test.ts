@@ -8,8 +8,8 @@ import { connection, paypal, run, stripe, xero, xeroConnection } from "../../tes
 import { callsOf, deferred, mockCommands, type Handler } from "../../test/ipc";
 import ConnectionsView from "./ConnectionsView.svelte";
 
-const KEY = "rk_live_51NewKeyThatMustNeverShow";
-const OTHER_KEY = "rk_live_51KeyOfAnotherAccount";
+const KEY = "rk_test_51NewKeyThatMustNeverShow";
+const OTHER_KEY = "rk_test_51KeyOfAnotherAccount";
 const EXPLANATION =
   "Paste the connection's new secret or restricted key from the Stripe Dashboard (Developers → API keys). Its payments and history stay; the next sync picks up where it stopped.";
 const CONFLICT =
