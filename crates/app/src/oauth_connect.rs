@@ -8,7 +8,6 @@ use crate::oauth_identity::{Account, IdentityRequest};
 use crate::tokens::{FreshTokens, Tokens};
 use crate::workspace::Workspace;
 use crate::{Result, errors, sync::blocking};
-use std::collections::BTreeMap;
 use std::time::Duration;
 use switchboard_core::catalogue::{self, LoopbackRedirect, ProviderInfo, RevokeStyle, ScopeGrant};
 use switchboard_core::secret::SecretString;
@@ -24,6 +23,19 @@ const CLIENT_SECRET: &str = "oauth_client_secret";
 
 /// How long the app waits for the user to approve in the browser.
 const APPROVAL_TIMEOUT: Duration = Duration::from_secs(5 * 60);
+
+/// One browser sign-in: for which provider, with which client, and how.
+#[derive(Clone, Copy)]
+struct SignIn<'a> {
+    provider: &'a ProviderInfo,
+    client: &'a OAuthClient,
+    /// Where the identity endpoints are (the connection's API base).
+    api_base: &'a str,
+    /// Scopes asked for besides the catalogue's least ones (an incremental grant).
+    extra_scopes: &'a [&'a str],
+    redirect_port: Option<u16>,
+    relay: Option<&'a str>,
+}
 
 /// Opens the authorize URL: the system browser in the app; printing it, or a script, in the
 /// CLI; a plain HTTP client in tests.
@@ -125,25 +137,17 @@ impl Workspace {
             request.client_secret.clone(),
             request.relay.as_deref(),
         )?;
-        let (tokens, redirect) = self
+        let (tokens, candidates) = self
             .sign_in(
-                provider,
-                &client,
-                &[],
-                request.redirect_port,
-                request.relay.as_deref(),
-                open_browser,
-            )
-            .await?;
-        let candidates = self
-            .identify(
-                &IdentityRequest {
-                    provider: provider.key,
+                &SignIn {
+                    provider,
+                    client: &client,
                     api_base: &api_base,
-                    redirect: &redirect,
-                    client_id: &request.client_id,
+                    extra_scopes: &[],
+                    redirect_port: request.redirect_port,
+                    relay: request.relay.as_deref(),
                 },
-                &tokens,
+                open_browser,
             )
             .await?;
         let account = choose(provider, candidates, request.tenant.as_deref())?;
@@ -265,25 +269,17 @@ impl Workspace {
             client_secret,
             details.relay_url.as_deref(),
         )?;
-        let (tokens, redirect) = self
+        let (tokens, candidates) = self
             .sign_in(
-                provider,
-                &client,
-                &extra,
-                request.redirect_port,
-                details.relay_url.as_deref(),
-                open_browser,
-            )
-            .await?;
-        let candidates = self
-            .identify(
-                &IdentityRequest {
-                    provider: provider.key,
+                &SignIn {
+                    provider,
+                    client: &client,
                     api_base: &c.api_base,
-                    redirect: &redirect,
-                    client_id: &client_id,
+                    extra_scopes: &extra,
+                    redirect_port: request.redirect_port,
+                    relay: details.relay_url.as_deref(),
                 },
-                &tokens,
+                open_browser,
             )
             .await?;
         let before = c.account_id.as_deref();
@@ -359,21 +355,25 @@ impl Workspace {
     }
 
     /// The browser step: a loopback listener, the authorize URL handed to `open_browser`, the
-    /// redirect (state checked), and the code exchanged. Returns the tokens and the redirect's
-    /// extra parameters (`realmId`, `businessId`).
+    /// redirect (state checked), the code exchanged, and the accounts the grant reaches from
+    /// the provider's identity endpoint (see `oauth_identity`).
     ///
     /// Through a relay the provider redirects to the relay's HTTPS callback, which sends the
     /// browser on to the loopback port named at the front of `state` (`{port}.{random}`); the
     /// provider never sees the port, so any free one does.
     async fn sign_in(
         &self,
-        provider: &ProviderInfo,
-        client: &OAuthClient,
-        extra_scopes: &[&str],
-        redirect_port: Option<u16>,
-        relay: Option<&str>,
+        how: &SignIn<'_>,
         open_browser: &OpenBrowser<'_>,
-    ) -> Result<(TokenSet, BTreeMap<String, String>)> {
+    ) -> Result<(TokenSet, Vec<Account>)> {
+        let SignIn {
+            provider,
+            client,
+            api_base,
+            extra_scopes,
+            redirect_port,
+            relay,
+        } = *how;
         let info = client.info();
         let redirect = LoopbackRedirect {
             port: match relay {
@@ -409,7 +409,18 @@ impl Workspace {
             )
             .await?;
         let tokens = client.exchange(&authorization, &callback.code).await?;
-        Ok((tokens, callback.params))
+        let accounts = self
+            .identify(
+                &IdentityRequest {
+                    provider: provider.key,
+                    api_base,
+                    redirect: &callback.params,
+                    client_id: client.client_id(),
+                },
+                &tokens,
+            )
+            .await?;
+        Ok((tokens, accounts))
     }
 
     /// Refreshes a connection's access token if it expires within a few minutes (always, with
