@@ -362,6 +362,7 @@ pub async fn reconnect_connection(
 ) -> Result<ConnectionView> {
     let request = switchboard_app::OAuthReconnect {
         connection: input.connection_id,
+        client_secret: given(input.client_secret).map(switchboard_core::secret::SecretString::new),
         account: given(input.account),
         switch_account: input.switch_account,
         feature: given(input.feature),

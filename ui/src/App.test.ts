@@ -206,7 +206,7 @@ describe("app", () => {
 
       await fireEvent.click(button);
       expect(callsOf(calls, "reconnect_connection")).toEqual([
-        { input: { connection_id: "conn-x", account: null, switch_account: false, feature: null } },
+        { input: { connection_id: "conn-x", client_secret: null, account: null, switch_account: false, feature: null } },
       ]);
       expect((await within(banner).findByTestId("attention-reconnect-waiting-conn-x")).textContent).toBe(
         "Waiting for you to approve in your browser…",

@@ -420,10 +420,13 @@ impl std::fmt::Debug for NewOAuthConnection {
 }
 
 /// Input of `reconnect_connection`: sign the same connection in again.
-#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+#[derive(Clone, Serialize, Deserialize, TS)]
 #[ts(export)]
 pub struct ReconnectRequest {
     pub connection_id: String,
+    /// The app registration's client secret, when the provider needs one and the connection
+    /// no longer has it (a disconnect forgets it); `null` to use the stored one.
+    pub client_secret: Option<String>,
     /// Which organisation or company file, when the sign-in reaches several and none of them
     /// is the connection's.
     pub account: Option<String>,
@@ -475,6 +478,21 @@ impl std::fmt::Debug for KeyReconnect {
             .field("connection_id", &self.connection_id)
             .field("api_key", &"[redacted]")
             .field("switch_account", &self.switch_account)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for ReconnectRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReconnectRequest")
+            .field("connection_id", &self.connection_id)
+            .field(
+                "client_secret",
+                &self.client_secret.as_ref().map(|_| "[redacted]"),
+            )
+            .field("account", &self.account)
+            .field("switch_account", &self.switch_account)
+            .field("feature", &self.feature)
             .finish()
     }
 }

@@ -29,14 +29,14 @@ describe("api: sign-ins and the end of connections", () => {
 
     expect(await api.oauthDefaults("google_calendar")).toEqual({ client_id: "abc", relay: null });
     expect((await api.connectOAuth(input)).id).toBe("conn-x");
-    await api.reconnectConnection({ connection_id: "conn-1", account: null, switch_account: true, feature: null });
+    await api.reconnectConnection({ connection_id: "conn-1", client_secret: null, account: null, switch_account: true, feature: null });
     expect((await api.disconnectConnection("conn-1")).revoked).toBe("revoked");
     expect(await api.deleteConnection("conn-1")).toBe("Demo shop");
 
     expect(callsOf(calls, "oauth_defaults")).toEqual([{ provider: "google_calendar" }]);
     expect(callsOf(calls, "connect_oauth")).toEqual([{ input }]);
     expect(callsOf(calls, "reconnect_connection")).toEqual([
-      { input: { connection_id: "conn-1", account: null, switch_account: true, feature: null } },
+      { input: { connection_id: "conn-1", client_secret: null, account: null, switch_account: true, feature: null } },
     ]);
     expect(callsOf(calls, "disconnect_connection")).toEqual([{ connectionId: "conn-1" }]);
     expect(callsOf(calls, "delete_connection")).toEqual([{ connectionId: "conn-1" }]);
@@ -48,7 +48,7 @@ describe("api: sign-ins and the end of connections", () => {
         Promise.reject({ code: "conflict", message: "You chose another organisation.", retryable: false }),
     });
     const error = await api
-      .reconnectConnection({ connection_id: "conn-1", account: null, switch_account: false, feature: null })
+      .reconnectConnection({ connection_id: "conn-1", client_secret: null, account: null, switch_account: false, feature: null })
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ApiError);
     expect((error as ApiError).code).toBe("conflict");

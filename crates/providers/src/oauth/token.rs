@@ -309,9 +309,8 @@ impl OAuthClient {
             ProviderError::new(
                 ProviderErrorKind::Auth,
                 format!(
-                    "{p} needs the client secret of Switchboard's app registration, and none is \
-                     set. Enter the client ID and secret of your {p} app in the connection \
-                     settings.",
+                    "{p} needs the client secret of your {p} app, and none is set: give it when \
+                     connecting or reconnecting (or sign in through an auth relay that holds it).",
                     p = self.provider
                 ),
             )

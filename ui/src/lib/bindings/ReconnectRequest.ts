@@ -5,6 +5,11 @@
  */
 export type ReconnectRequest = { connection_id: string, 
 /**
+ * The app registration's client secret, when the provider needs one and the connection
+ * no longer has it (a disconnect forgets it); `null` to use the stored one.
+ */
+client_secret: string | null, 
+/**
  * Which organisation or company file, when the sign-in reaches several and none of them
  * is the connection's.
  */

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import type { ConnectionView } from "../bindings/ConnectionView";
 import { AppState } from "../state/app.svelte";
 import { SyncState } from "../state/sync.svelte";
-import { connection, health, run, stripe, xero, xeroConnection } from "../../test/fixtures";
+import { connection, health, quickbooks, run, stripe, xero, xeroConnection } from "../../test/fixtures";
 import { callsOf, deferred, mockCommands, type Handler } from "../../test/ipc";
 import ConnectionsView from "./ConnectionsView.svelte";
 
@@ -61,7 +61,7 @@ describe("a connection's life cycle", () => {
 
       await fireEvent.click(button);
       expect(callsOf(calls, "reconnect_connection")).toEqual([
-        { input: { connection_id: "conn-x", account: null, switch_account: false, feature: null } },
+        { input: { connection_id: "conn-x", client_secret: null, account: null, switch_account: false, feature: null } },
       ]);
       const waiting = await within(books).findByTestId("reconnect-waiting-conn-x");
       expect(waiting.textContent).toBe("Waiting for you to approve in your browser…");
@@ -128,7 +128,7 @@ describe("a connection's life cycle", () => {
       await fireEvent.click(within(confirm).getByTestId("switch-account-confirm"));
       await waitFor(() => expect(callsOf(calls, "reconnect_connection")).toHaveLength(2));
       expect(callsOf(calls, "reconnect_connection")[1]).toEqual({
-        input: { connection_id: "conn-x", account: null, switch_account: true, feature: null },
+        input: { connection_id: "conn-x", client_secret: null, account: null, switch_account: true, feature: null },
       });
       expect(screen.queryByTestId("switch-account-dialog")).toBeNull();
       await waitFor(() => expect(within(books).getByTestId("connection-account").textContent).toContain("Other Ltd"));
@@ -174,6 +174,7 @@ describe("a connection's life cycle", () => {
       await waitFor(() => expect(callsOf(calls, "reconnect_connection")).toHaveLength(2));
       expect(callsOf(calls, "reconnect_connection")[1]!.input).toEqual({
         connection_id: "conn-x",
+        client_secret: null,
         account: "B",
         switch_account: false,
         feature: null,
@@ -190,6 +191,115 @@ describe("a connection's life cycle", () => {
       const error = await within(books).findByTestId("reconnect-error-conn-x");
       expect(within(error).getByRole("alert").textContent).toContain("Could not reach Xero.");
       expect(within(error).getByRole("button", { name: "Retry" })).toBeTruthy();
+    });
+
+    describe("the app's client secret", () => {
+      const books = (overrides: Partial<ConnectionView> = {}) =>
+        xeroConnection({
+          id: "conn-q",
+          provider: "quickbooks",
+          provider_name: "QuickBooks Online",
+          name: "Ledger",
+          ...overrides,
+        });
+      const withQuickBooks = { list_providers: () => [stripe, xero, quickbooks] };
+
+      it("is asked for on a disconnected QuickBooks connection, sent once, and cleared at once", async () => {
+        const answer = deferred<ConnectionView>();
+        const { calls } = setup([books({ status: "disconnected" })], {
+          ...withQuickBooks,
+          reconnect_connection: () => answer.promise,
+        });
+        const ledger = card("Ledger");
+        const field = (await within(ledger).findByTestId("reconnect-secret-conn-q")) as HTMLInputElement;
+        expect(field.type).toBe("password");
+        expect(within(ledger).getByLabelText("Client secret of your QuickBooks Online app")).toBe(field);
+        expect(ledger.textContent).toContain(
+          "Needed again after a disconnect, unless you sign in through an auth relay.",
+        );
+        // It comes before the Reconnect button.
+        const button = within(ledger).getByTestId("reconnect-conn-q");
+        expect(field.compareDocumentPosition(button) & Node.DOCUMENT_POSITION_FOLLOWING).toBeTruthy();
+
+        await fireEvent.input(field, { target: { value: " qb-secret " } });
+        await fireEvent.click(button);
+        expect(callsOf(calls, "reconnect_connection")).toEqual([
+          {
+            input: {
+              connection_id: "conn-q",
+              client_secret: "qb-secret",
+              account: null,
+              switch_account: false,
+              feature: null,
+            },
+          },
+        ]);
+        expect(field.value).toBe("");
+
+        answer.resolve(books({ status: "connected" }));
+        await waitFor(() => expect(within(ledger).queryByTestId("reconnect-secret-conn-q")).toBeNull());
+      });
+
+      it("sends null when left empty", async () => {
+        const { calls } = setup([books({ status: "disconnected" })], {
+          ...withQuickBooks,
+          reconnect_connection: () => books(),
+        });
+        const ledger = card("Ledger");
+        await within(ledger).findByTestId("reconnect-secret-conn-q");
+        await fireEvent.click(within(ledger).getByTestId("reconnect-conn-q"));
+        expect(callsOf(calls, "reconnect_connection")[0]!.input).toMatchObject({ client_secret: null });
+      });
+
+      it("is not asked for where the provider has none (Xero), nor on a connection that was not disconnected", async () => {
+        setup([xeroConnection({ status: "needs_reconnect" }), books({ status: "needs_reconnect" })], withQuickBooks);
+        expect(await within(card("Books")).findByTestId("reconnect-conn-x")).toBeTruthy();
+        expect(await within(card("Ledger")).findByTestId("reconnect-conn-q")).toBeTruthy();
+        expect(screen.queryByTestId("reconnect-secret-conn-x")).toBeNull();
+        expect(screen.queryByTestId("reconnect-secret-conn-q")).toBeNull();
+      });
+
+      it("is asked for after a sign-in refused for want of it, and the retry sends it", async () => {
+        let attempt = 0;
+        const { calls } = setup([books({ status: "needs_reconnect" })], {
+          ...withQuickBooks,
+          reconnect_connection: () => {
+            attempt += 1;
+            return attempt === 1
+              ? Promise.reject({
+                  code: "auth_failed",
+                  message: "QuickBooks Online wants the client secret of your app. Paste it, then Reconnect.",
+                  retryable: false,
+                })
+              : books();
+          },
+        });
+        const ledger = card("Ledger");
+        const button = await within(ledger).findByTestId("reconnect-conn-q");
+        expect(within(ledger).queryByTestId("reconnect-secret-conn-q")).toBeNull();
+        await fireEvent.click(button);
+
+        const field = (await within(ledger).findByTestId("reconnect-secret-conn-q")) as HTMLInputElement;
+        expect(within(ledger).getByTestId("reconnect-error-conn-q").textContent).toContain("client secret");
+        await fireEvent.input(field, { target: { value: "qb-secret" } });
+        await fireEvent.click(button);
+        await waitFor(() => expect(callsOf(calls, "reconnect_connection")).toHaveLength(2));
+        expect(callsOf(calls, "reconnect_connection")[0]!.input).toMatchObject({ client_secret: null });
+        expect(callsOf(calls, "reconnect_connection")[1]!.input).toMatchObject({ client_secret: "qb-secret" });
+        expect(field.value).toBe("");
+      });
+
+      it("is not asked for after another sign-in failure", async () => {
+        setup([books({ status: "needs_reconnect" })], {
+          ...withQuickBooks,
+          reconnect_connection: () =>
+            Promise.reject({ code: "auth_failed", message: "Intuit refused the sign-in.", retryable: false }),
+        });
+        const ledger = card("Ledger");
+        await fireEvent.click(await within(ledger).findByTestId("reconnect-conn-q"));
+        await within(ledger).findByTestId("reconnect-error-conn-q");
+        expect(within(ledger).queryByTestId("reconnect-secret-conn-q")).toBeNull();
+      });
     });
   });
 

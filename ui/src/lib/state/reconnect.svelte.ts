@@ -31,6 +31,11 @@ export interface ReconnectOptions {
   switchAccount?: boolean;
   /** Also ask for the permissions a feature needs (an incremental grant, `post_to_ledger`). */
   feature?: string | null;
+  /**
+   * The app registration's client secret, typed again after a disconnect (which forgets it);
+   * sent once and never kept here.
+   */
+  clientSecret?: string | null;
 }
 
 export class ReconnectState {
@@ -62,6 +67,7 @@ export class ReconnectState {
     try {
       const connection = await api.reconnectConnection({
         connection_id: connectionId,
+        client_secret: options.clientSecret?.trim() || null,
         account,
         switch_account: options.switchAccount === true,
         feature: options.feature ?? null,
