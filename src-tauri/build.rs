@@ -37,6 +37,7 @@ const COMMANDS: &[&str] = &[
     "connect_oauth",
     "reconnect_connection",
     "reconnect_with_key",
+    "reconnect_with_credentials",
     "connect_with_credentials",
     "disconnect_connection",
     "delete_connection",

@@ -425,6 +425,28 @@ pub async fn reconnect_with_key(
         .connection)
 }
 
+/// Gives a connection made with the credentials form new credentials (a rotated token, a new
+/// password), verified first, on the same row.
+#[tauri::command]
+pub async fn reconnect_with_credentials(
+    state: State<'_, AppState>,
+    input: switchboard_core::views::CredentialReconnect,
+) -> Result<ConnectionView> {
+    let workspace = state.workspace().await?;
+    let c = workspace.find_connection(&input.connection_id).await?;
+    // The same host as before (the sandbox, a region, the customer's server).
+    let request = switchboard_app::CredentialConnect::from_form(
+        &c.provider,
+        &c.name,
+        Some(c.api_base.clone()).filter(|_| c.provider != "smtp"),
+        &input.values,
+    )?;
+    Ok(workspace
+        .reconnect_with_credentials(&c.id, request, input.switch_account)
+        .await?
+        .connection)
+}
+
 /// Revokes at the provider where it can and forgets the secrets; the data stays.
 #[tauri::command]
 pub async fn disconnect_connection(

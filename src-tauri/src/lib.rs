@@ -66,6 +66,7 @@ pub fn run() {
             commands::connect_oauth,
             commands::reconnect_connection,
             commands::reconnect_with_key,
+            commands::reconnect_with_credentials,
             commands::connect_with_credentials,
             commands::disconnect_connection,
             commands::delete_connection,

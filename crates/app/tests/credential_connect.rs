@@ -584,3 +584,52 @@ async fn mautic_connects_with_basic_auth_where_the_instance_enables_it() {
         .unwrap_err();
     assert_eq!(err.code, ErrorCode::AuthFailed);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_twilio_connection_takes_new_credentials_on_the_same_row() {
+    let f = common::fixture(2).await;
+    let tw = f.sandbox.twilio();
+    let before = f
+        .workspace
+        .connect_with_credentials(CredentialConnect::Twilio(TwilioConnect {
+            name: "SMS".into(),
+            account_sid: tw.account_sid().into(),
+            api_key_sid: None,
+            secret: SecretString::new(tw.auth_token()),
+            api_base: Some(tw.api_base()),
+        }))
+        .await
+        .unwrap()
+        .connection;
+    // The form the dialog sends, on the connection's own host.
+    let form = |token: &str| {
+        CredentialConnect::from_form(
+            "twilio",
+            "SMS",
+            Some(before.api_base.clone()),
+            &[
+                ("account_sid", tw.account_sid().to_string()),
+                ("secret", token.to_string()),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect(),
+        )
+        .unwrap()
+    };
+    let err = f
+        .workspace
+        .reconnect_with_credentials(&before.id, form("not-the-token"), false)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::AuthFailed);
+    let after = f
+        .workspace
+        .reconnect_with_credentials(&before.id, form(tw.auth_token()), false)
+        .await
+        .unwrap()
+        .connection;
+    assert_eq!(after.id, before.id);
+    assert_eq!(after.account_id, before.account_id);
+    assert_sealed(&f, &after, secret_purpose::AUTH_TOKEN, tw.auth_token());
+}

@@ -461,6 +461,27 @@ impl std::fmt::Debug for NewCredentialConnection {
     }
 }
 
+/// Input of `reconnect_with_credentials`: new credentials for a connection made with the
+/// credentials form (the catalogue's `credential_fields`, by key), kept on the same row.
+#[derive(Clone, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct CredentialReconnect {
+    pub connection_id: String,
+    pub values: std::collections::BTreeMap<String, String>,
+    /// Go on although the credentials reach a different account than the connection's.
+    pub switch_account: bool,
+}
+
+impl std::fmt::Debug for CredentialReconnect {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CredentialReconnect")
+            .field("connection_id", &self.connection_id)
+            .field("values", &self.values.keys().collect::<Vec<_>>())
+            .field("switch_account", &self.switch_account)
+            .finish()
+    }
+}
+
 /// Input of `reconnect_with_key`: a key connection's new key (rolled or replaced at the
 /// provider). The key goes in; it never comes back out.
 #[derive(Clone, Serialize, Deserialize, TS)]

@@ -103,3 +103,25 @@ describe("api: connecting with credentials", () => {
     ]);
   });
 });
+
+describe("api: reconnecting with credentials", () => {
+  it("sends the new credentials under the name Rust expects, and its refusal", async () => {
+    const calls = mockCommands({
+      reconnect_with_credentials: (args) =>
+        args.input.switch_account
+          ? connection({ id: "conn-tw", provider: "twilio", account_id: "AC999" })
+          : Promise.reject({ code: "conflict", message: "These credentials reach another account.", retryable: false }),
+    });
+    const input = { connection_id: "conn-tw", values: { account_sid: "AC999", secret: "s3cret" }, switch_account: false };
+    const refused = await api.reconnectWithCredentials(input).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(ApiError);
+    expect((refused as ApiError).code).toBe("conflict");
+
+    const saved = await api.reconnectWithCredentials({ ...input, switch_account: true });
+    expect(saved.account_id).toBe("AC999");
+    expect(callsOf(calls, "reconnect_with_credentials")).toEqual([
+      { input },
+      { input: { ...input, switch_account: true } },
+    ]);
+  });
+});

@@ -4,6 +4,7 @@ import { Channel, invoke } from "@tauri-apps/api/core";
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 import type { NetworkStatusView } from "./bindings/NetworkStatusView";
 import type { CommandError } from "./bindings/CommandError";
+import type { CredentialReconnect } from "./bindings/CredentialReconnect";
 import type { ConnectionTestView } from "./bindings/ConnectionTestView";
 import type { ConnectionView } from "./bindings/ConnectionView";
 import type { DisconnectView } from "./bindings/DisconnectView";
@@ -136,6 +137,16 @@ export function reconnectConnection(input: ReconnectRequest): Promise<Connection
  */
 export function reconnectWithKey(input: KeyReconnect): Promise<ConnectionView> {
   return call("reconnect_with_key", { input });
+}
+
+/**
+ * Gives a connection made with the credentials form (PayPal, Twilio, SendGrid, SMTP, …) new
+ * credentials (`values` by the form's keys), checked with the provider first, on the same
+ * connection: it keeps its name, address and history. Sends the secrets once; the caller must
+ * drop its own copies as soon as this is called.
+ */
+export function reconnectWithCredentials(input: CredentialReconnect): Promise<ConnectionView> {
+  return call("reconnect_with_credentials", { input });
 }
 
 /** Ends the provider's access where it can and forgets the secrets; the data stays. */
