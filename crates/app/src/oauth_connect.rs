@@ -226,16 +226,7 @@ impl Workspace {
                 provider.display_name
             )));
         }
-        let id = c.id.clone();
-        let (details, grant, stored_secret) = blocking(&self.store, move |s| {
-            let conn = s.conn();
-            Ok((
-                connections::oauth_details(&conn, &id)?,
-                switchboard_store::oauth_grants::get(&conn, &id)?,
-                switchboard_store::secrets::get(&conn, &id, CLIENT_SECRET)?,
-            ))
-        })
-        .await?;
+        let (details, grant, stored_secret) = self.stored_sign_in(&c.id).await?;
         let client_id = request
             .client_id
             .clone()
@@ -500,16 +491,7 @@ impl Workspace {
                 c.name, c.provider
             ))
         })?;
-        let id = c.id.clone();
-        let (details, grant, secret) = blocking(&self.store, move |s| {
-            let conn = s.conn();
-            Ok((
-                connections::oauth_details(&conn, &id)?,
-                switchboard_store::oauth_grants::get(&conn, &id)?,
-                switchboard_store::secrets::get(&conn, &id, CLIENT_SECRET)?,
-            ))
-        })
-        .await?;
+        let (details, grant, secret) = self.stored_sign_in(&c.id).await?;
         let grant = grant.ok_or_else(|| {
             CommandError::new(
                 ErrorCode::AuthFailed,
@@ -530,6 +512,28 @@ impl Workspace {
             details.relay_url.as_deref(),
         )?;
         Ok((client, details.scopes))
+    }
+
+    /// What a connection's sign-in left stored, read together: its OAuth details, its grant
+    /// (gone after a disconnect) and its sealed client secret, if any.
+    async fn stored_sign_in(
+        &self,
+        connection_id: &str,
+    ) -> Result<(
+        OAuthDetails,
+        Option<switchboard_store::oauth_grants::Grant>,
+        Option<switchboard_store::secrets::SecretRow>,
+    )> {
+        let id = connection_id.to_string();
+        blocking(&self.store, move |s| {
+            let conn = s.conn();
+            Ok((
+                connections::oauth_details(&conn, &id)?,
+                switchboard_store::oauth_grants::get(&conn, &id)?,
+                switchboard_store::secrets::get(&conn, &id, CLIENT_SECRET)?,
+            ))
+        })
+        .await
     }
 
     /// The OAuth client of a provider for a connection: its endpoint overrides (authorize,
