@@ -434,11 +434,12 @@ pub async fn reconnect_with_credentials(
 ) -> Result<ConnectionView> {
     let workspace = state.workspace().await?;
     let c = workspace.find_connection(&input.connection_id).await?;
-    // The same host as before (the sandbox, a region, the customer's server).
+    // The same host as before (the sandbox, a region, the customer's server); SMTP's comes
+    // from its form.
     let request = switchboard_app::CredentialConnect::from_form(
         &c.provider,
         &c.name,
-        Some(c.api_base.clone()).filter(|_| c.provider != "smtp"),
+        Some(c.api_base.clone()),
         &input.values,
     )?;
     Ok(workspace
