@@ -23,7 +23,6 @@ use switchboard_core::views::{
     HealthView, RateBudgetView, TokenState,
 };
 use switchboard_core::{CommandError, ErrorCode};
-use switchboard_providers::PullPayments;
 use switchboard_providers::breaker::{Breaker, BreakerState, BreakerStore};
 use switchboard_providers::http::{Guard, RequestRecord, RequestSink};
 use switchboard_providers::limiter::{DailyLedger, DailyUsage, Limiter, daily_window};
@@ -451,24 +450,7 @@ impl Workspace {
             let requests = requests.clone();
             Arc::new(move |r| requests.lock().unwrap_or_else(|e| e.into_inner()).push(r))
         };
-        let adapter: Box<dyn PullPayments> = match target.provider.as_str() {
-            "stripe" => {
-                let api_key = self.api_key(&target.id).await?;
-                let guard = self
-                    .guard_for(&target, Stripe::is_test_key(api_key.expose()))
-                    .await?;
-                Box::new(
-                    Stripe::new(self.client.clone(), Some(&target.api_base), api_key)
-                        .with_request_sink(sink)
-                        .with_guard(guard),
-                )
-            }
-            other => {
-                return Err(errors::invalid(format!(
-                    "Testing {other} connections is not available yet."
-                )));
-            }
-        };
+        let adapter = self.payments_adapter(&target, sink).await?.pull;
         let started = Instant::now();
         let result = adapter.verify().await.map_err(CommandError::from);
         let duration_ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);

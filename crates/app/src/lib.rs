@@ -2,6 +2,7 @@
 //! the two can never disagree. It owns the store, the master key and the provider adapters;
 //! callers get views (`switchboard_core::views`) and errors as `CommandError`.
 
+mod adapters;
 mod backup;
 mod credential_connect;
 mod data_dir;

@@ -433,15 +433,28 @@ impl Workspace {
         now: chrono::DateTime<chrono::Utc>,
     ) -> Result<switchboard_core::views::ConnectionHealthView> {
         let c = self.find_connection(connection).await?;
-        let (client, scopes) = self.oauth_client(&c).await?;
+        self.access_token_at(&c, now, force).await?;
+        self.connection_health(&c.id).await
+    }
+
+    /// A valid access token for an OAuth connection's API calls, refreshed first when it is
+    /// about to expire (or when `force` is set).
+    pub(crate) async fn access_token_at(
+        &self,
+        c: &ConnectionView,
+        now: chrono::DateTime<chrono::Utc>,
+        force: bool,
+    ) -> Result<SecretString> {
+        let (client, scopes) = self.oauth_client(c).await?;
         let refresher = crate::tokens::ClientRefresher {
             client: &client,
             scopes,
         };
-        self.tokens()
+        let (token, _) = self
+            .tokens()
             .access_token(&c.id, &refresher, now, force)
             .await?;
-        self.connection_health(&c.id).await
+        Ok(token)
     }
 
     /// Keep-alive: refreshes each connected OAuth connection whose refresh token would lapse

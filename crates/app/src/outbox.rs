@@ -27,10 +27,7 @@ use switchboard_core::money::decimal_string;
 use switchboard_core::views::{NewRefund, OutboxItemView, OutboxRunView, RefundQuoteView};
 use switchboard_core::{CommandError, ErrorCode};
 use switchboard_providers::http::{RequestRecord, RequestSink};
-use switchboard_providers::stripe::Stripe;
-use switchboard_providers::{
-    IssueRefunds, IssuedRefund, ProviderError, ProviderErrorKind, RefundRequest,
-};
+use switchboard_providers::{IssuedRefund, ProviderError, ProviderErrorKind, RefundRequest};
 use switchboard_store::outbox::{self, Failure, Item, NewItem};
 use switchboard_store::rusqlite::TransactionBehavior;
 use switchboard_store::{payments, refunds, request_log};
@@ -449,7 +446,14 @@ impl Workspace {
                 .await;
         };
         let connection = self.find_connection(&item.connection_id).await?;
-        if connection.provider != "stripe" {
+        let exchanges = Arc::new(Exchanges::default());
+        // Under the connection's rate budget and circuit breaker, like its syncs.
+        let refunds = match self.payments_adapter(&connection, exchanges.sink()).await {
+            Ok(adapter) => adapter.refunds,
+            Err(e) if e.code == ErrorCode::InvalidInput => None,
+            Err(e) => return Err(e),
+        };
+        let Some(adapter) = refunds else {
             let message = format!(
                 "Refunding {} payments is not available yet.",
                 connection.provider
@@ -463,16 +467,7 @@ impl Workspace {
                     Vec::new(),
                 )
                 .await;
-        }
-        let exchanges = Arc::new(Exchanges::default());
-        let api_key = self.api_key(&connection.id).await?;
-        // Under the connection's rate budget and circuit breaker, like its syncs.
-        let guard = self
-            .guard_for(&connection, Stripe::is_test_key(api_key.expose()))
-            .await?;
-        let adapter = Stripe::new(self.client.clone(), Some(&connection.api_base), api_key)
-            .with_request_sink(exchanges.sink())
-            .with_guard(guard);
+        };
 
         // An earlier send may have reached Stripe: look before sending again.
         if item.needs_lookup {

@@ -15,12 +15,14 @@ use switchboard_store::request_log;
 use switchboard_store::rusqlite::TransactionBehavior;
 use switchboard_store::sync_runs::{Counts, Finish};
 use switchboard_store::{
-    Store, balance_transactions, cursors, payments, refunds, sync_leases, sync_runs,
+    Store, balance_transactions, cursors, customers, disputes, payments, payouts, refunds,
+    subscriptions, sync_leases, sync_runs,
 };
 
-/// How far before the newest object seen an incremental run starts again, so objects that
-/// become visible late (created earlier than they appear in lists) are not missed.
-pub const LOOKBACK_SECS: i64 = 60 * 60;
+/// How far before the newest object seen an incremental run starts again, unless the adapter
+/// says otherwise for a stream, so objects that become visible late (created earlier than they
+/// appear in lists) are not missed.
+pub const LOOKBACK_SECS: i64 = switchboard_providers::DEFAULT_LOOKBACK_SECS;
 
 /// Retry policy for one page (the full resilient HTTP layer arrives with the sync-engine issue).
 #[derive(Debug, Clone, Copy)]
@@ -115,6 +117,7 @@ pub(crate) async fn run_stream(job: StreamJob<'_>) -> Result<SyncRunView, Comman
         }
     };
     // Start (or resume) under one transaction: the checkpoint of an interrupted run is kept.
+    let lookback = job.adapter.lookback_secs(&stream);
     let (run_id, mut cursor) = blocking(&store, {
         let (conn_id, stream, holder) = (conn_id.clone(), stream.clone(), holder.clone());
         move |s| {
@@ -125,8 +128,7 @@ pub(crate) async fn run_stream(job: StreamJob<'_>) -> Result<SyncRunView, Comman
             sync_runs::mark_interrupted(&tx, &conn_id, &stream)?;
             let mut cursor = cursors::get(&tx, &conn_id, &stream)?;
             if cursor.run_floor.is_none() {
-                cursor.run_floor =
-                    Some(cursor.high_water.map_or(0, |h| (h - LOOKBACK_SECS).max(0)));
+                cursor.run_floor = Some(cursor.high_water.map_or(0, |h| (h - lookback).max(0)));
                 cursor.run_after = None;
                 cursor.run_max_created = None;
                 cursors::put(&tx, &conn_id, &stream, &cursor)?;
@@ -453,19 +455,11 @@ async fn commit_page(
         };
         // Many objects per statement (see `switchboard_store::upsert`): a stream's pages hold
         // one kind of object, so this is one run of statements per group.
-        let (mut pays, mut refs, mut txns) = (Vec::new(), Vec::new(), Vec::new());
+        let mut kinds = RecordsByKind::default();
         for record in page.records {
-            match record {
-                Record::Payment(p) => pays.push(p),
-                Record::Refund(r) => refs.push(r),
-                Record::BalanceTransaction(b) => txns.push(b),
-            }
+            kinds.add(record);
         }
-        for done in [
-            payments::upsert_many(&tx, &conn_id, &pays)?,
-            refunds::upsert_many(&tx, &conn_id, &refs)?,
-            balance_transactions::upsert_many(&tx, &conn_id, &txns)?,
-        ] {
+        for done in kinds.upsert(&tx, &conn_id)? {
             counts.inserted += done.inserted as i64;
             counts.updated += done.updated as i64;
             counts.skipped += done.unchanged as i64;
@@ -483,6 +477,52 @@ async fn commit_page(
         Ok(cursor)
     })
     .await
+}
+
+/// A group's records split by kind, so each kind is upserted many rows per statement.
+#[derive(Default)]
+struct RecordsByKind {
+    payments: Vec<switchboard_core::records::PaymentRecord>,
+    refunds: Vec<switchboard_core::records::RefundRecord>,
+    balance_transactions: Vec<switchboard_core::records::BalanceTransactionRecord>,
+    disputes: Vec<switchboard_core::records::DisputeRecord>,
+    payouts: Vec<switchboard_core::records::PayoutRecord>,
+    payout_entries: Vec<switchboard_core::records::PayoutEntryRecord>,
+    customers: Vec<switchboard_core::records::CustomerRecord>,
+    subscriptions: Vec<switchboard_core::records::SubscriptionRecord>,
+}
+
+impl RecordsByKind {
+    fn add(&mut self, record: Record) {
+        match record {
+            Record::Payment(p) => self.payments.push(p),
+            Record::Refund(r) => self.refunds.push(r),
+            Record::BalanceTransaction(b) => self.balance_transactions.push(b),
+            Record::Dispute(d) => self.disputes.push(d),
+            Record::Payout(p) => self.payouts.push(p),
+            Record::PayoutEntry(e) => self.payout_entries.push(e),
+            Record::Customer(c) => self.customers.push(c),
+            Record::Subscription(s) => self.subscriptions.push(s),
+        }
+    }
+
+    /// Upserts every kind (an empty kind costs nothing) and returns what each did.
+    fn upsert(
+        &self,
+        tx: &switchboard_store::rusqlite::Connection,
+        conn_id: &str,
+    ) -> switchboard_store::Result<[switchboard_store::UpsertCounts; 8]> {
+        Ok([
+            payments::upsert_many(tx, conn_id, &self.payments)?,
+            refunds::upsert_many(tx, conn_id, &self.refunds)?,
+            balance_transactions::upsert_many(tx, conn_id, &self.balance_transactions)?,
+            disputes::upsert_many(tx, conn_id, &self.disputes)?,
+            payouts::upsert_many(tx, conn_id, &self.payouts)?,
+            payouts::upsert_entries(tx, conn_id, &self.payout_entries)?,
+            customers::upsert_many(tx, conn_id, &self.customers)?,
+            subscriptions::upsert_many(tx, conn_id, &self.subscriptions)?,
+        ])
+    }
 }
 
 /// Runs database work off the async workers.

@@ -342,26 +342,7 @@ impl Workspace {
         progress: &(dyn Fn(SyncProgress) + Send + Sync),
     ) -> Result<Vec<SyncRunView>> {
         let requests = Arc::new(RequestBuffer::default());
-        let adapter: Box<dyn PullPayments> = match target.provider.as_str() {
-            "stripe" => {
-                let api_key = self.api_key(&target.id).await?;
-                // Every request under the connection's rate budget and circuit breaker.
-                let guard = self
-                    .guard_for(target, Stripe::is_test_key(api_key.expose()))
-                    .await?;
-                Box::new(
-                    Stripe::new(self.client.clone(), Some(&target.api_base), api_key)
-                        .with_request_sink(requests.sink())
-                        .with_guard(guard),
-                )
-            }
-            other => {
-                return Err(errors::invalid(format!(
-                    "Syncing {} is not available yet.",
-                    catalogue_name(other)
-                )));
-            }
-        };
+        let adapter = self.payments_adapter(target, requests.sink()).await?.pull;
         let mut runs = Vec::new();
         let mut last_error = None;
         for stream in adapter.streams() {
@@ -624,6 +605,6 @@ pub(crate) fn pulls_from(provider: &str) -> bool {
     switchboard_core::catalogue::provider(provider).is_some_and(|p| p.pulls)
 }
 
-fn catalogue_name(provider: &str) -> &str {
+pub(crate) fn catalogue_name(provider: &str) -> &str {
     switchboard_core::catalogue::provider(provider).map_or(provider, |p| p.display_name)
 }

@@ -14,7 +14,10 @@ pub mod stripe;
 pub use error::{ProviderError, ProviderErrorKind};
 
 use async_trait::async_trait;
-use switchboard_core::records::{BalanceTransactionRecord, PaymentRecord, RefundRecord};
+use switchboard_core::records::{
+    BalanceTransactionRecord, CustomerRecord, DisputeRecord, PaymentRecord, PayoutEntryRecord,
+    PayoutRecord, RefundRecord, SubscriptionRecord,
+};
 
 /// One normalised object from a page.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,6 +25,11 @@ pub enum Record {
     Payment(PaymentRecord),
     Refund(RefundRecord),
     BalanceTransaction(BalanceTransactionRecord),
+    Dispute(DisputeRecord),
+    Payout(PayoutRecord),
+    PayoutEntry(PayoutEntryRecord),
+    Customer(CustomerRecord),
+    Subscription(SubscriptionRecord),
 }
 
 impl Record {
@@ -31,6 +39,11 @@ impl Record {
             Record::Payment(p) => &p.external_id,
             Record::Refund(r) => &r.external_id,
             Record::BalanceTransaction(b) => &b.external_id,
+            Record::Dispute(d) => &d.external_id,
+            Record::Payout(p) => &p.external_id,
+            Record::PayoutEntry(e) => &e.external_id,
+            Record::Customer(c) => &c.external_id,
+            Record::Subscription(s) => &s.external_id,
         }
     }
 
@@ -40,12 +53,20 @@ impl Record {
             Record::Payment(p) => p.created,
             Record::Refund(r) => r.created,
             Record::BalanceTransaction(b) => b.created,
+            Record::Dispute(d) => d.created,
+            Record::Payout(p) => p.created,
+            Record::PayoutEntry(e) => e.created,
+            Record::Customer(c) => c.created,
+            Record::Subscription(s) => s.created,
         }
     }
 }
 
-/// Where a page starts: objects created at or after `created_gte`, after the object
-/// `starting_after` in the provider's newest-first order.
+/// Where a page starts: objects created at or after `created_gte`, continuing after
+/// `starting_after`. What `starting_after` holds is the adapter's own continuation: Stripe's
+/// last object id, Square's opaque `cursor`, PayPal's search window and page number. The engine
+/// stores it as the stream's checkpoint and hands it back unchanged, so it must let the adapter
+/// resume after a restart.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PageRequest {
     pub created_gte: Option<i64>,
@@ -67,7 +88,8 @@ pub struct Page {
     pub warnings: Vec<String>,
     /// Objects the provider returned (usable or not).
     pub fetched: usize,
-    /// Id of the page's last object, the `starting_after` of the next page.
+    /// The continuation of the next page (its `starting_after`): Stripe's last object id,
+    /// Square's cursor, PayPal's window and page.
     pub last_id: Option<String>,
     /// Largest `created` on the page.
     pub max_created: Option<i64>,
@@ -75,6 +97,9 @@ pub struct Page {
     /// The provider's request id, for support.
     pub request_id: Option<String>,
 }
+
+/// The lookback of a stream that does not say otherwise: one hour.
+pub const DEFAULT_LOOKBACK_SECS: i64 = 60 * 60;
 
 /// Capability: pull payments and what belongs to them, stream by stream, page by page.
 #[async_trait]
@@ -84,6 +109,13 @@ pub trait PullPayments: Send + Sync {
 
     /// One page of `stream`.
     async fn fetch_page(&self, stream: &str, request: &PageRequest) -> Result<Page, ProviderError>;
+
+    /// How far before the newest object seen an incremental run of `stream` starts again, so
+    /// objects that appear late, or change after they were first seen (a payout's status
+    /// until it arrives), are read again.
+    fn lookback_secs(&self, _stream: &str) -> i64 {
+        DEFAULT_LOOKBACK_SECS
+    }
 
     /// One cheap authenticated call that proves the credentials work.
     async fn verify(&self) -> Result<(), ProviderError>;
@@ -130,4 +162,59 @@ pub trait IssueRefunds: Send + Sync {
         payment_external_id: &str,
         outbox_id: &str,
     ) -> Result<Option<IssuedRefund>, ProviderError>;
+}
+
+/// A request for money (a quote, a deposit): a hosted payment page the customer opens.
+/// Amounts are in our minor units; the adapter converts them to the provider's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PaymentLinkRequest {
+    pub amount_minor: i64,
+    pub currency: String,
+    pub currency_exponent: u8,
+    pub description: String,
+    pub customer_email: Option<String>,
+    /// Made once when the request was queued; the same on every send.
+    pub idempotency_key: String,
+    /// Our outbox item id, stored with the link (metadata, reference id) to find it again.
+    pub outbox_id: String,
+}
+
+/// A payment link the provider made.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PaymentLink {
+    /// Stripe `plink_…`/`cs_…`, PayPal order id, Square payment link id.
+    pub external_id: String,
+    /// The address to give the customer.
+    pub url: String,
+    pub raw_json: String,
+    pub request_id: Option<String>,
+}
+
+/// Capability: ask a customer for money with a link.
+#[async_trait]
+pub trait RequestPayments: Send + Sync {
+    /// Creates the link, sending `request.idempotency_key` so a resend never makes two.
+    async fn create_payment_link(
+        &self,
+        request: &PaymentLinkRequest,
+    ) -> Result<PaymentLink, ProviderError>;
+
+    /// The link created for outbox item `outbox_id`, if any (an uncertain send's look-up).
+    async fn find_payment_link(
+        &self,
+        outbox_id: &str,
+    ) -> Result<Option<PaymentLink>, ProviderError>;
+}
+
+/// Capability: end a subscription when its current period ends.
+#[async_trait]
+pub trait ManageSubscriptions: Send + Sync {
+    /// Asks the provider to stop charging after the current period (Stripe
+    /// `cancel_at_period_end`, Square cancel, PayPal cancel) and returns the subscription as it
+    /// is then. Doing it twice is harmless, so it is safe to resend.
+    async fn cancel_at_period_end(
+        &self,
+        subscription_external_id: &str,
+        idempotency_key: &str,
+    ) -> Result<SubscriptionRecord, ProviderError>;
 }

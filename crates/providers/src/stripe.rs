@@ -387,6 +387,14 @@ struct ChargeFields<'a> {
     description: Option<Cow<'a, str>>,
     #[serde(borrow)]
     balance_transaction: Option<Expandable<'a>>,
+    #[serde(borrow)]
+    payment_method_details: Option<PaymentMethodDetails<'a>>,
+}
+
+#[derive(Deserialize)]
+struct PaymentMethodDetails<'a> {
+    #[serde(borrow, rename = "type")]
+    kind: Option<Cow<'a, str>>,
 }
 
 #[derive(Deserialize)]
@@ -484,10 +492,11 @@ pub fn parse_charge_raw(raw: &str, warnings: &mut Vec<String>) -> Parsed<Payment
     let (name, email) = o
         .billing_details
         .map_or((None, None), |b| (b.name, b.email));
+    let customer_email = email.clone().or(o.receipt_email).map(Cow::into_owned);
     let customer = name
         .or(email)
-        .or(o.receipt_email)
         .map(Cow::into_owned)
+        .or_else(|| customer_email.clone())
         .or_else(|| id_of(o.customer));
     Ok(PaymentRecord {
         external_id: id.into_owned(),
@@ -501,7 +510,35 @@ pub fn parse_charge_raw(raw: &str, warnings: &mut Vec<String>) -> Parsed<Payment
         balance_transaction_external_id: id_of(o.balance_transaction),
         created,
         raw_json: raw.to_string(),
+        // Stripe states fee and net on the balance transaction, not the charge.
+        fee_minor: None,
+        net_minor: None,
+        method: o
+            .payment_method_details
+            .and_then(|d| d.kind)
+            .map(|k| payment_method(&k).to_string()),
+        customer_email,
+        settlement: None,
     })
+}
+
+/// Our payment method family for Stripe's `payment_method_details.type`.
+fn payment_method(stripe_type: &str) -> &'static str {
+    match stripe_type {
+        "card" | "card_present" | "interac_present" => "card",
+        "paypal" => "paypal",
+        "ach_debit"
+        | "ach_credit_transfer"
+        | "us_bank_account"
+        | "sepa_debit"
+        | "bacs_debit"
+        | "au_becs_debit"
+        | "acss_debit"
+        | "customer_balance" => "bank_transfer",
+        "link" | "cashapp" | "alipay" | "wechat_pay" | "klarna" | "affirm"
+        | "afterpay_clearpay" => "wallet",
+        _ => "other",
+    }
 }
 
 /// One refund object (as JSON text, stored verbatim as its raw JSON).

@@ -15,6 +15,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0008_drop_unused_index.sql"),
     include_str!("migrations/0009_oauth.sql"),
     include_str!("migrations/0010_auth_relay.sql"),
+    include_str!("migrations/0011_payments_model.sql"),
 ];
 
 pub(crate) const LATEST: i64 = MIGRATIONS.len() as i64;

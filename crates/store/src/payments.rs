@@ -4,7 +4,7 @@
 
 use crate::upsert::{ObjectTable, UpsertCounts, upsert_rows};
 use crate::{Result, StoreError};
-use rusqlite::types::ToSql;
+use rusqlite::types::{Null, ToSql, ToSqlOutput};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use switchboard_core::records::{PaymentRecord, UpsertOutcome};
 use switchboard_core::unix_to_rfc3339;
@@ -24,6 +24,13 @@ const TABLE: ObjectTable = ObjectTable {
         "balance_transaction_external_id",
         "created",
         "raw_json",
+        "fee_minor",
+        "net_minor",
+        "method",
+        "customer_email",
+        "settlement_amount_minor",
+        "settlement_currency",
+        "settlement_exponent",
     ],
 };
 
@@ -46,7 +53,19 @@ pub fn upsert_many(
             p.balance_transaction_external_id.to_sql()?,
             p.created.to_sql()?,
             p.raw_json.to_sql()?,
+            p.fee_minor.to_sql()?,
+            p.net_minor.to_sql()?,
+            p.method.to_sql()?,
+            p.customer_email.to_sql()?,
         ]);
+        match &p.settlement {
+            Some(s) => v.extend([
+                s.amount_minor.to_sql()?,
+                s.currency.to_sql()?,
+                s.currency_exponent.to_sql()?,
+            ]),
+            None => v.extend([Null, Null, Null].map(ToSqlOutput::from)),
+        }
         Ok(())
     })
 }
@@ -178,6 +197,11 @@ mod tests {
             balance_transaction_external_id: None,
             created,
             raw_json: format!("{{\"id\":\"ch_{n}\"}}"),
+            fee_minor: None,
+            net_minor: None,
+            method: None,
+            customer_email: None,
+            settlement: None,
         }
     }
 

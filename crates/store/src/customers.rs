@@ -1,0 +1,38 @@
+//! Customers, keyed by (connection, external id).
+
+use crate::Result;
+use crate::upsert::{ObjectTable, UpsertCounts, upsert_rows};
+use rusqlite::Connection;
+use rusqlite::types::ToSql;
+use switchboard_core::records::CustomerRecord;
+
+const TABLE: ObjectTable = ObjectTable {
+    name: "customers",
+    columns: &[
+        "external_id",
+        "name",
+        "email",
+        "phone",
+        "created",
+        "raw_json",
+    ],
+};
+
+/// Inserts or updates by (connection, external id); identical objects are left untouched.
+pub fn upsert_many(
+    conn: &Connection,
+    connection_id: &str,
+    customers: &[CustomerRecord],
+) -> Result<UpsertCounts> {
+    upsert_rows(conn, &TABLE, connection_id, customers, |c, v| {
+        v.extend([
+            c.external_id.to_sql()?,
+            c.name.to_sql()?,
+            c.email.to_sql()?,
+            c.phone.to_sql()?,
+            c.created.to_sql()?,
+            c.raw_json.to_sql()?,
+        ]);
+        Ok(())
+    })
+}
