@@ -31,6 +31,8 @@ pub enum Trigger {
     Manual,
     Demo,
     Schedule,
+    /// A verified provider event asked for a targeted incremental sync.
+    Webhook,
 }
 
 impl Trigger {
@@ -39,6 +41,7 @@ impl Trigger {
             Trigger::Manual => "manual",
             Trigger::Demo => "demo",
             Trigger::Schedule => "schedule",
+            Trigger::Webhook => "webhook",
         }
     }
 }
