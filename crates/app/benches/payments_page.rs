@@ -21,9 +21,9 @@ async fn time_page(ws: &Workspace, after: Option<String>, rounds: usize) -> Dura
         let started = Instant::now();
         let page = ws
             .list_payments(PaymentQuery {
-                connection: None,
                 limit: Some(PAGE),
                 after: after.clone(),
+                ..PaymentQuery::default()
             })
             .await
             .expect("page");
@@ -91,9 +91,9 @@ async fn main() {
         }
         let page = ws
             .list_payments(PaymentQuery {
-                connection: None,
                 limit: Some(1000),
                 after: after.clone(),
+                ..PaymentQuery::default()
             })
             .await
             .expect("walk");

@@ -15,6 +15,7 @@ mod notices;
 mod oauth_connect;
 mod oauth_identity;
 mod outbox;
+mod payments;
 pub mod scheduler;
 pub mod sync;
 mod tokens;
@@ -33,6 +34,7 @@ pub use health::{BreakerConfig, Clock, FakeClock, SystemClock};
 pub use notices::SignInNotice;
 pub use oauth_connect::{OAuthConnect, OAuthReconnect, OpenBrowser, oauth_defaults};
 pub use outbox::{MAX_ATTEMPTS_ENV, OutboxPolicy, REFUND_REASONS};
+pub use payments::month_of;
 pub use switchboard_core::{CommandError, ErrorCode};
 pub use workspace::{PaymentQuery, Trigger, Workspace, check_stripe_key};
 

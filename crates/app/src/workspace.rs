@@ -17,12 +17,15 @@ use switchboard_store::{
 /// Query of `list_payments`: keyset paging, newest first.
 #[derive(Debug, Clone, Default)]
 pub struct PaymentQuery {
-    /// Connection name or id; all connections when `None`.
-    pub connection: Option<String>,
+    /// Which payments; every payment when empty.
+    pub filter: PaymentFilter,
     /// Page size; default 200, at most 1,000.
     pub limit: Option<usize>,
     /// `next_cursor` of the previous page.
     pub after: Option<String>,
+    /// Count every matching payment too (costs more than the page at a million rows: ask on
+    /// a query's first page only).
+    pub with_total: bool,
 }
 
 /// What started a sync run (stored on the run row).
@@ -403,20 +406,28 @@ impl Workspace {
     }
 
     pub async fn list_payments(&self, query: PaymentQuery) -> Result<PaymentPage> {
-        let connection_id = match &query.connection {
-            Some(key) => Some(self.find_connection(key).await?.id),
-            None => None,
-        };
         let limit = query.limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE);
         blocking(&self.store, move |s| {
-            payments::page(
-                &s.conn(),
-                connection_id.as_deref(),
-                limit,
-                query.after.as_deref(),
-            )
+            let conn = s.conn();
+            let (items, next_cursor) =
+                payments::page(&conn, &query.filter, limit, query.after.as_deref())?;
+            let total = if query.with_total {
+                Some(payments::count(&conn, &query.filter)?)
+            } else {
+                None
+            };
+            Ok(PaymentPage {
+                items,
+                next_cursor,
+                total,
+            })
         })
         .await
+    }
+
+    /// How many payments `filter` selects.
+    pub async fn count_payments(&self, filter: PaymentFilter) -> Result<i64> {
+        blocking(&self.store, move |s| payments::count(&s.conn(), &filter)).await
     }
 
     /// One payment by our id, with refunds, settlement and raw JSON.

@@ -103,9 +103,9 @@ async fn a_backup_and_an_exported_key_restore_on_another_machine() {
     loop {
         let page = workspace
             .list_payments(switchboard_app::PaymentQuery {
-                connection: None,
                 limit: Some(1000),
                 after: cursor,
+                ..switchboard_app::PaymentQuery::default()
             })
             .await
             .unwrap();

@@ -11,13 +11,15 @@ mod credential_cmd;
 mod health_cmd;
 mod outbox_cmd;
 mod output;
+mod payments_cmd;
+mod webhook_cmd;
 
 use clap::{Args, Parser, Subcommand};
 use output::Output;
 use std::io::Read;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use switchboard_app::{CommandError, ErrorCode, PaymentQuery, Trigger, Workspace};
+use switchboard_app::{CommandError, ErrorCode, Trigger, Workspace};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -62,6 +64,8 @@ enum Command {
     /// Payments pulled from payment providers
     #[command(subcommand)]
     Payments(PaymentsCommand),
+    /// Gross, fees, refunds, net and payouts per provider and currency for a date range
+    Dashboard(payments_cmd::DashboardArgs),
     /// Logs kept by the workspace
     #[command(subcommand)]
     Log(LogCommand),
@@ -76,6 +80,10 @@ enum Command {
     /// OAuth sign-ins: refresh now, status
     #[command(subcommand)]
     Auth(auth_cmd::AuthCommand),
+    /// Provider webhooks: verify a signature, set a connection's secret, run the local
+    /// receiver, list received events
+    #[command(subcommand)]
+    Webhook(webhook_cmd::WebhookCommand),
 }
 
 #[derive(Subcommand, Debug)]
@@ -205,18 +213,10 @@ enum SyncCommand {
 
 #[derive(Subcommand, Debug)]
 enum PaymentsCommand {
-    /// List payments, newest first
-    List {
-        /// Connection name or id
-        #[arg(long)]
-        connection: Option<String>,
-        /// Print at most N payments (default: all)
-        #[arg(long, value_name = "N")]
-        limit: Option<usize>,
-        /// Start after this cursor (printed by a previous `--limit` listing on stderr)
-        #[arg(long, value_name = "CURSOR")]
-        after: Option<String>,
-    },
+    /// List payments, newest first, optionally filtered
+    List(payments_cmd::ListArgs),
+    /// Write the payments a filter selects to a CSV file
+    Export(payments_cmd::ExportArgs),
     /// Refund a payment (all that is left, or --amount), through the outbox
     Refund(outbox_cmd::RefundArgs),
 }
@@ -515,46 +515,13 @@ async fn run(cli: Cli, out: &Output) -> Result<(), CommandError> {
             }
             Ok(())
         }
-        Command::Payments(PaymentsCommand::List {
-            connection,
-            limit,
-            after,
-        }) => {
-            if nothing_configured(&global) {
-                return Ok(());
-            }
-            let workspace = open(&global).await?;
-            let mut remaining = limit;
-            let mut after = after;
-            loop {
-                let page_size = remaining.map_or(1000, |r| r.min(1000));
-                if page_size == 0 {
-                    break;
-                }
-                let page = workspace
-                    .list_payments(PaymentQuery {
-                        connection: connection.clone(),
-                        limit: Some(page_size),
-                        after: after.clone(),
-                    })
-                    .await?;
-                for p in &page.items {
-                    out.payment(p);
-                }
-                if let Some(r) = remaining.as_mut() {
-                    *r -= page.items.len();
-                }
-                match page.next_cursor {
-                    Some(next) if remaining != Some(0) => after = Some(next),
-                    Some(next) => {
-                        out.more(&next);
-                        break;
-                    }
-                    None => break,
-                }
-            }
-            Ok(())
+        Command::Payments(PaymentsCommand::List(args)) => {
+            payments_cmd::list(&global, out, args).await
         }
+        Command::Payments(PaymentsCommand::Export(args)) => {
+            payments_cmd::export(&global, out, args).await
+        }
+        Command::Dashboard(args) => payments_cmd::dashboard(&global, out, args).await,
     }
 }
 

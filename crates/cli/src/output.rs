@@ -26,7 +26,12 @@ impl Output {
         let _ = stdout.flush();
     }
 
-    fn json_line<T: serde::Serialize>(&self, value: &T) {
+    /// Whether results are printed as JSON Lines (`--json`).
+    pub fn is_json(&self) -> bool {
+        self.json
+    }
+
+    pub fn json_line<T: serde::Serialize>(&self, value: &T) {
         match serde_json::to_string(value) {
             Ok(s) => self.line(&s),
             Err(e) => eprintln!("cannot serialise output: {e}"),

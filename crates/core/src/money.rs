@@ -49,6 +49,10 @@ pub struct Currency([u8; 3]);
 pub enum MoneyError {
     #[error("`{0}` is not a three-letter ISO 4217 currency code")]
     BadCurrency(String),
+    #[error("`{0}` is not an amount; write it like 12.50")]
+    BadAmount(String),
+    #[error("`{0}` has more decimals than the currency's {1}")]
+    TooPrecise(String, u8),
 }
 
 impl Currency {
@@ -177,6 +181,60 @@ pub fn decimal_string(amount: i64, exponent: u8) -> String {
     if amount < 0 { format!("-{body}") } else { body }
 }
 
+/// How [`parse_decimal`] treats digits beyond the exponent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExtraDigits {
+    /// More decimals than the currency has is an error (an amount to store or send).
+    Reject,
+    /// Round toward positive infinity (the lower bound of a range).
+    Ceil,
+    /// Round toward negative infinity (the upper bound of a range).
+    Floor,
+}
+
+/// An exact decimal string (`12.5`, `-0.01`, `1000`) as minor units with `exponent` decimals,
+/// without floating point.
+pub fn parse_decimal(text: &str, exponent: u8, extra: ExtraDigits) -> Result<i64, MoneyError> {
+    let bad = || MoneyError::BadAmount(text.to_string());
+    let t = text.trim();
+    let (negative, digits) = match t.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, t.strip_prefix('+').unwrap_or(t)),
+    };
+    let (int, frac) = digits.split_once('.').unwrap_or((digits, ""));
+    if (int.is_empty() && frac.is_empty())
+        || !int.bytes().all(|b| b.is_ascii_digit())
+        || !frac.bytes().all(|b| b.is_ascii_digit())
+    {
+        return Err(bad());
+    }
+    let exp = usize::from(exponent);
+    let (kept, dropped) = if frac.len() > exp {
+        frac.split_at(exp)
+    } else {
+        (frac, "")
+    };
+    let scaled = format!("{int}{kept:0<exp$}");
+    let mut magnitude: i128 = if scaled.is_empty() {
+        0
+    } else {
+        scaled.parse().map_err(|_| bad())?
+    };
+    if dropped.bytes().any(|b| b != b'0') {
+        // Rounding a magnitude: up moves away from zero for positives, toward zero for negatives.
+        let away_from_zero = match extra {
+            ExtraDigits::Reject => return Err(MoneyError::TooPrecise(text.to_string(), exponent)),
+            ExtraDigits::Ceil => !negative,
+            ExtraDigits::Floor => negative,
+        };
+        if away_from_zero {
+            magnitude += 1;
+        }
+    }
+    let value = if negative { -magnitude } else { magnitude };
+    i64::try_from(value).map_err(|_| bad())
+}
+
 impl fmt::Display for Money {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} {}", self.to_decimal_string(), self.currency)
@@ -189,6 +247,38 @@ mod tests {
 
     fn cur(c: &str) -> Currency {
         Currency::parse(c).unwrap()
+    }
+
+    #[test]
+    fn decimals_parse_exactly_and_round_only_when_asked() {
+        use ExtraDigits::*;
+        assert_eq!(parse_decimal("12.5", 2, Reject).unwrap(), 1250);
+        assert_eq!(parse_decimal("-0.01", 2, Reject).unwrap(), -1);
+        assert_eq!(parse_decimal("1000", 0, Reject).unwrap(), 1000);
+        assert_eq!(parse_decimal("1.234", 3, Reject).unwrap(), 1234);
+        assert_eq!(parse_decimal(".5", 2, Reject).unwrap(), 50);
+        assert_eq!(parse_decimal("10.500", 2, Reject).unwrap(), 1050);
+        assert!(matches!(
+            parse_decimal("10.505", 2, Reject),
+            Err(MoneyError::TooPrecise(..))
+        ));
+        assert_eq!(parse_decimal("10.501", 2, Ceil).unwrap(), 1051);
+        assert_eq!(parse_decimal("10.509", 2, Floor).unwrap(), 1050);
+        assert_eq!(parse_decimal("-10.501", 2, Ceil).unwrap(), -1050);
+        assert_eq!(parse_decimal("-10.501", 2, Floor).unwrap(), -1051);
+        assert_eq!(parse_decimal("0.5", 0, Ceil).unwrap(), 1);
+        for bad in [
+            "",
+            ".",
+            "1,5",
+            "1.2.3",
+            "abc",
+            "--1",
+            "1e3",
+            "99999999999999999999",
+        ] {
+            assert!(parse_decimal(bad, 2, Reject).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -99,6 +99,9 @@ pub struct PaymentView {
     pub customer: Option<String>,
     pub description: Option<String>,
     pub created_at: String,
+    /// `card`, `paypal`, `bank_transfer`, `wallet`, `cash`, `other`; unknown when `null`.
+    pub method: Option<String>,
+    pub customer_email: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -107,9 +110,93 @@ pub struct PaymentPage {
     pub items: Vec<PaymentView>,
     /// Pass as `after` to get the next page; `null` on the last page.
     pub next_cursor: Option<String>,
-    /// All payments matching the filter (for the scroll height).
+    /// All payments matching the filter (for the scroll height), when it was asked for: counting
+    /// costs more than a page at a million rows, so only the first page of a query counts.
+    #[ts(type = "number | null")]
+    pub total: Option<i64>,
+}
+
+/// Money totals over a period, in one currency (never converted).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct MoneyTotals {
+    /// Succeeded payments and their amounts.
     #[ts(type = "number")]
-    pub total: i64,
+    pub payments: i64,
+    #[ts(type = "number")]
+    pub gross_minor: i64,
+    /// The providers' fees.
+    #[ts(type = "number")]
+    pub fee_minor: i64,
+    /// Succeeded or pending refunds and their amounts.
+    #[ts(type = "number")]
+    pub refunds: i64,
+    #[ts(type = "number")]
+    pub refunded_minor: i64,
+    /// gross − fees − refunded.
+    #[ts(type = "number")]
+    pub net_minor: i64,
+    /// Payouts arriving in the period (not failed or canceled) and their amounts.
+    #[ts(type = "number")]
+    pub payouts: i64,
+    #[ts(type = "number")]
+    pub payout_minor: i64,
+}
+
+/// Totals of one provider (or, in a series, one period) in one currency.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct TotalsRow {
+    /// The catalogue provider id; empty in a series (all providers).
+    pub provider: String,
+    /// The period's first day (`YYYY-MM-DD`, UTC) in a series; empty in per-provider rows.
+    pub period: String,
+    pub currency: String,
+    pub currency_exponent: u8,
+    pub totals: MoneyTotals,
+}
+
+/// What the dashboard shows for a date range.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct DashboardView {
+    /// First day included (`YYYY-MM-DD`, UTC).
+    pub from: String,
+    /// First day after the range.
+    pub to: String,
+    /// `day` or `month`: the series' period.
+    pub bucket: String,
+    /// Per provider and currency over the whole range, largest gross first.
+    pub by_provider: Vec<TotalsRow>,
+    /// Per currency over the whole range (all providers).
+    pub by_currency: Vec<TotalsRow>,
+    /// Per period and currency, oldest first (the chart).
+    pub series: Vec<TotalsRow>,
+}
+
+/// Which payments to list, export or count. Every field narrows; all empty means every payment.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+#[serde(default)]
+pub struct PaymentFilter {
+    /// Catalogue provider id (`stripe`, `paypal`, `square`).
+    pub provider: Option<String>,
+    /// Connection name or id.
+    pub connection: Option<String>,
+    /// `succeeded`, `pending`, `failed`, `unknown`.
+    pub status: Option<String>,
+    /// ISO 4217 code.
+    pub currency: Option<String>,
+    /// Created on or after: an RFC 3339 time or a `YYYY-MM-DD` day (UTC).
+    pub from: Option<String>,
+    /// Created before: an RFC 3339 time or a `YYYY-MM-DD` day (UTC; the day is excluded).
+    pub to: Option<String>,
+    /// Smallest amount, a decimal in each payment's own currency (`10.50`).
+    pub min_amount: Option<String>,
+    /// Largest amount, a decimal in each payment's own currency.
+    pub max_amount: Option<String>,
+    /// Words to find in the customer, email, description or provider id (prefix match).
+    pub search: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]

@@ -22,6 +22,7 @@ pub mod settings;
 pub mod subscriptions;
 pub mod sync_leases;
 pub mod sync_runs;
+pub mod totals;
 mod upsert;
 pub mod workspace;
 

@@ -4,11 +4,13 @@
 
 use crate::upsert::{ObjectTable, UpsertCounts, upsert_rows};
 use crate::{Result, StoreError};
+use rusqlite::types::Value;
 use rusqlite::types::{Null, ToSql, ToSqlOutput};
-use rusqlite::{Connection, OptionalExtension, Row, params};
+use rusqlite::{Connection, OptionalExtension, Row};
+use switchboard_core::money::{ExtraDigits, parse_decimal};
 use switchboard_core::records::{PaymentRecord, UpsertOutcome};
 use switchboard_core::unix_to_rfc3339;
-use switchboard_core::views::{PaymentPage, PaymentView};
+use switchboard_core::views::{PaymentFilter, PaymentView};
 
 const TABLE: ObjectTable = ObjectTable {
     name: "payments",
@@ -75,11 +77,13 @@ pub fn upsert(conn: &Connection, connection_id: &str, p: &PaymentRecord) -> Resu
     Ok(upsert_many(conn, connection_id, std::slice::from_ref(p))?.outcome())
 }
 
-/// Columns of a [`PaymentView`]; fee and net come from the payment's balance transaction when
-/// it settled in the payment's own currency (otherwise the detail view shows the settlement).
+/// Columns of a [`PaymentView`]; fee and net are the payment's own (Square, PayPal) or its
+/// balance transaction's (Stripe) when it settled in the payment's own currency (otherwise the
+/// detail view shows the settlement).
 const COLUMNS: &str = "p.id, p.connection_id, c.name, c.provider, p.external_id,
-        p.amount_minor, bt.fee_minor, bt.net_minor, p.refunded_minor, p.currency,
-        p.currency_exponent, p.status, p.customer, p.description, p.created";
+        p.amount_minor, coalesce(p.fee_minor, bt.fee_minor), coalesce(p.net_minor, bt.net_minor),
+        p.refunded_minor, p.currency, p.currency_exponent, p.status, p.customer, p.description,
+        p.created, p.method, p.customer_email";
 
 const FROM: &str = "FROM payments p
     JOIN connections c ON c.id = p.connection_id
@@ -104,6 +108,8 @@ fn view(r: &Row<'_>) -> rusqlite::Result<PaymentView> {
         customer: r.get(12)?,
         description: r.get(13)?,
         created_at: unix_to_rfc3339(r.get(14)?),
+        method: r.get(15)?,
+        customer_email: r.get(16)?,
     })
 }
 
@@ -118,33 +124,205 @@ fn decode_cursor(cursor: &str) -> Result<(i64, String)> {
     Ok((created.parse().map_err(|_| bad())?, id.to_string()))
 }
 
-/// One page, newest first. `connection_id` filters; `after` is the previous page's cursor.
+/// A [`PaymentFilter`] as SQL: conditions on `p` (payments) and their parameters. Each present
+/// field adds a plain condition (no `? IS NULL OR …`), so SQLite can pick an index for it.
+struct Conditions {
+    sql: Vec<String>,
+    params: Vec<Value>,
+}
+
+impl Conditions {
+    /// `ordered`: the conditions of a newest-first page (else of a count, which has no order
+    /// to keep, so it always reads matches directly).
+    fn of(conn: &Connection, filter: &PaymentFilter, ordered: bool) -> Result<Conditions> {
+        let mut c = Conditions {
+            sql: Vec::new(),
+            params: Vec::new(),
+        };
+        if let Some(key) = non_empty(&filter.connection) {
+            c.push(
+                "p.connection_id = (SELECT id FROM connections WHERE id = ? OR name = ? LIMIT 1)",
+                [Value::Text(key.into()), Value::Text(key.into())],
+            );
+        }
+        if let Some(provider) = non_empty(&filter.provider) {
+            let ids: Vec<String> = conn
+                .prepare_cached("SELECT id FROM connections WHERE provider = ?1")?
+                .query_map([provider], |r| r.get(0))?
+                .collect::<rusqlite::Result<_>>()?;
+            match ids.len() {
+                0 => c.push("0", []),
+                // One connection: its (connection, created) index yields the page in order.
+                1 => c.push("p.connection_id = ?", ids.into_iter().map(Value::Text)),
+                // Several: an IN over that index would gather and sort every match before the
+                // first row; the `+` keeps SQLite on the newest-first index, filtering as it
+                // walks, so a page costs about (page size / share of this provider) rows.
+                n => c.push(
+                    &format!(
+                        "{}p.connection_id IN ({})",
+                        if ordered { "+" } else { "" },
+                        vec!["?"; n].join(", ")
+                    ),
+                    ids.into_iter().map(Value::Text),
+                ),
+            }
+        }
+        if let Some(status) = non_empty(&filter.status) {
+            c.push("p.status = ?", [Value::Text(status.into())]);
+        }
+        if let Some(currency) = non_empty(&filter.currency) {
+            c.push(
+                "p.currency = ?",
+                [Value::Text(currency.to_ascii_uppercase())],
+            );
+        }
+        if let Some(from) = non_empty(&filter.from) {
+            c.push("p.created >= ?", [Value::Integer(unix_time(from, "from")?)]);
+        }
+        if let Some(to) = non_empty(&filter.to) {
+            c.push("p.created < ?", [Value::Integer(unix_time(to, "to")?)]);
+        }
+        for (bound, op, rounding) in [
+            (&filter.min_amount, ">=", ExtraDigits::Ceil),
+            (&filter.max_amount, "<=", ExtraDigits::Floor),
+        ] {
+            if let Some(amount) = non_empty(bound) {
+                // The same decimal is a different count of minor units per exponent.
+                let mut per_exponent = Vec::new();
+                for exponent in 0..=MAX_EXPONENT {
+                    let minor = parse_decimal(amount, exponent, rounding)
+                        .map_err(|e| StoreError::Invalid(e.to_string()))?;
+                    per_exponent.push(Value::Integer(minor));
+                }
+                let cases: String = (0..MAX_EXPONENT)
+                    .map(|e| format!(" WHEN {e} THEN ?"))
+                    .collect();
+                c.push(
+                    &format!("p.amount_minor {op} (CASE p.currency_exponent{cases} ELSE ? END)"),
+                    per_exponent,
+                );
+            }
+        }
+        if let Some(search) = non_empty(&filter.search) {
+            if let Some(expression) = fts_query(search) {
+                // Few matches: fetch them by rowid and sort them. Many: walk the newest-first
+                // index and keep the matching rows (the `+` stops SQLite from choosing the
+                // rowid plan), which reaches a page after about page size / match share rows.
+                let few: i64 = conn
+                    .prepare_cached(
+                        "SELECT count(*) FROM (SELECT rowid FROM payments_fts
+                         WHERE payments_fts MATCH ?1 LIMIT ?2)",
+                    )?
+                    .query_row(rusqlite::params![expression, FEW_MATCHES], |r| r.get(0))?;
+                let plan = if few < FEW_MATCHES || !ordered {
+                    ""
+                } else {
+                    "+"
+                };
+                c.push(
+                    &format!(
+                        "{plan}p.rowid IN (SELECT rowid FROM payments_fts WHERE payments_fts MATCH ?)"
+                    ),
+                    [Value::Text(expression)],
+                );
+            }
+        }
+        Ok(c)
+    }
+
+    fn push(&mut self, sql: &str, params: impl IntoIterator<Item = Value>) {
+        self.sql.push(sql.to_string());
+        self.params.extend(params);
+    }
+
+    fn where_clause(&self, extra: Option<&str>) -> String {
+        let all: Vec<&str> = self.sql.iter().map(String::as_str).chain(extra).collect();
+        if all.is_empty() {
+            String::new()
+        } else {
+            format!("WHERE {}", all.join(" AND "))
+        }
+    }
+}
+
+/// Below this many full-text matches a search reads its matches directly (see `Conditions`).
+const FEW_MATCHES: i64 = 2_000;
+
+/// Amount bounds are computed for exponents 0 to this (ISO 4217 has 0, 2, 3 and 4 (CLF)).
+const MAX_EXPONENT: u8 = 4;
+
+fn non_empty(field: &Option<String>) -> Option<&str> {
+    field.as_deref().map(str::trim).filter(|s| !s.is_empty())
+}
+
+/// An RFC 3339 time or a `YYYY-MM-DD` day (its 00:00 UTC) as unix seconds.
+fn unix_time(text: &str, field: &str) -> Result<i64> {
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(text) {
+        return Ok(t.timestamp());
+    }
+    chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .map(|d| {
+            d.and_hms_opt(0, 0, 0)
+                .unwrap_or_default()
+                .and_utc()
+                .timestamp()
+        })
+        .map_err(|_| {
+            StoreError::Invalid(format!(
+                "`{text}` is not a date for `{field}`; write it like 2026-12-31"
+            ))
+        })
+}
+
+/// What a user typed as an FTS5 query: every word must appear, the last one as a prefix (search
+/// as you type). Words are quoted, so FTS syntax (`AND`, `*`, `"`, `:`) in the input is text.
+fn fts_query(input: &str) -> Option<String> {
+    let words: Vec<String> = input
+        .split(|c: char| !c.is_alphanumeric() && c != '@' && c != '.' && c != '_' && c != '-')
+        .filter(|w| w.chars().any(char::is_alphanumeric))
+        .map(|w| format!("\"{}\"", w.replace('"', "")))
+        .collect();
+    let (last, rest) = words.split_last()?;
+    let mut query = rest.join(" ");
+    if !query.is_empty() {
+        query.push(' ');
+    }
+    query.push_str(last);
+    query.push('*');
+    Some(query)
+}
+
+/// One page of the payments `filter` selects, newest first; `after` is the previous page's
+/// cursor. A keyset page: a deep page costs what the first does.
 pub fn page(
     conn: &Connection,
-    connection_id: Option<&str>,
+    filter: &PaymentFilter,
     limit: usize,
     after: Option<&str>,
-) -> Result<PaymentPage> {
-    let after = after.map(decode_cursor).transpose()?;
-    let (after_created, after_id) = match &after {
-        Some((c, id)) => (Some(*c), Some(id.as_str())),
-        None => (None, None),
+) -> Result<(Vec<PaymentView>, Option<String>)> {
+    let conditions = Conditions::of(conn, filter, true)?;
+    let mut params = conditions.params.clone();
+    let keyset = match after.map(decode_cursor).transpose()? {
+        Some((created, id)) => {
+            params.extend([Value::Integer(created), Value::Text(id)]);
+            Some("(p.created, p.id) < (?, ?)")
+        }
+        None => None,
     };
     // `limit + 1` rows tell whether another page follows without a second query.
+    let fetch = i64::try_from(limit).unwrap_or(i64::MAX - 1) + 1;
+    params.push(Value::Integer(fetch));
     let sql = format!(
-        "SELECT {COLUMNS} {FROM}
-         WHERE (?1 IS NULL OR p.connection_id = ?1)
-           AND (?2 IS NULL OR (p.created, p.id) < (?2, ?3))
+        "SELECT {COLUMNS} {FROM} {}
          ORDER BY p.created DESC, p.id DESC
-         LIMIT ?4"
+         LIMIT ?",
+        conditions.where_clause(keyset)
     );
     let mut stmt = conn.prepare_cached(&sql)?;
-    let fetch = i64::try_from(limit).unwrap_or(i64::MAX - 1) + 1;
     let mut rows: Vec<(PaymentView, i64)> = stmt
-        .query_map(
-            params![connection_id, after_created, after_id, fetch],
-            |r| Ok((view(r)?, r.get(14)?)),
-        )?
+        .query_map(rusqlite::params_from_iter(params), |r| {
+            Ok((view(r)?, r.get(14)?))
+        })?
         .collect::<rusqlite::Result<_>>()?;
     let next_cursor = if rows.len() > limit {
         rows.truncate(limit);
@@ -153,17 +331,38 @@ pub fn page(
     } else {
         None
     };
-    Ok(PaymentPage {
-        items: rows.into_iter().map(|(v, _)| v).collect(),
-        next_cursor,
-        total: count(conn, connection_id)?,
-    })
+    Ok((rows.into_iter().map(|(v, _)| v).collect(), next_cursor))
 }
 
-pub fn count(conn: &Connection, connection_id: Option<&str>) -> Result<i64> {
-    let mut stmt = conn
-        .prepare_cached("SELECT COUNT(*) FROM payments WHERE (?1 IS NULL OR connection_id = ?1)")?;
-    Ok(stmt.query_row([connection_id], |r| r.get(0))?)
+/// How many payments `filter` selects.
+pub fn count(conn: &Connection, filter: &PaymentFilter) -> Result<i64> {
+    let conditions = Conditions::of(conn, filter, false)?;
+    let sql = format!(
+        "SELECT COUNT(*) FROM payments p {}",
+        conditions.where_clause(None)
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    Ok(stmt.query_row(rusqlite::params_from_iter(conditions.params), |r| r.get(0))?)
+}
+
+/// Every payment `filter` selects, newest first, one at a time (CSV export without holding
+/// them all in memory).
+pub fn for_each(
+    conn: &Connection,
+    filter: &PaymentFilter,
+    mut each: impl FnMut(PaymentView) -> Result<()>,
+) -> Result<()> {
+    let conditions = Conditions::of(conn, filter, true)?;
+    let sql = format!(
+        "SELECT {COLUMNS} {FROM} {} ORDER BY p.created DESC, p.id DESC",
+        conditions.where_clause(None)
+    );
+    let mut stmt = conn.prepare(&sql)?;
+    let mut rows = stmt.query(rusqlite::params_from_iter(conditions.params))?;
+    while let Some(row) = rows.next()? {
+        each(view(row)?)?;
+    }
+    Ok(())
 }
 
 /// One payment by our id, with its raw JSON.
@@ -174,7 +373,7 @@ pub fn get(conn: &Connection, id: &str) -> Result<(PaymentView, String, Option<S
              WHERE p.id = ?1"
         ),
         [id],
-        |r| Ok((view(r)?, r.get(15)?, r.get(16)?)),
+        |r| Ok((view(r)?, r.get(17)?, r.get(18)?)),
     )
     .optional()?
     .ok_or_else(|| StoreError::NotFound(format!("payment `{id}`")))
@@ -215,11 +414,9 @@ mod tests {
         r.raw_json = "{\"id\":\"ch_1\",\"status\":\"x\"}".into();
         r.status = "failed".into();
         assert_eq!(upsert(&conn, "c1", &r).unwrap(), UpsertOutcome::Updated);
-        assert_eq!(count(&conn, None).unwrap(), 1);
-        assert_eq!(
-            page(&conn, None, 10, None).unwrap().items[0].status,
-            "failed"
-        );
+        let all = PaymentFilter::default();
+        assert_eq!(count(&conn, &all).unwrap(), 1);
+        assert_eq!(page(&conn, &all, 10, None).unwrap().0[0].status, "failed");
     }
 
     #[test]
@@ -241,7 +438,7 @@ mod tests {
             (done.inserted, done.updated, done.unchanged),
             (100, 50, 100)
         );
-        assert_eq!(count(&conn, None).unwrap(), 250);
+        assert_eq!(count(&conn, &PaymentFilter::default()).unwrap(), 250);
         assert_eq!(
             upsert_many(&conn, "c1", &[]).unwrap(),
             UpsertCounts::default()
@@ -256,20 +453,286 @@ mod tests {
         for n in 0..257 {
             upsert(&conn, "c1", &record(n, 1_000 + n / 10)).unwrap();
         }
+        let main = PaymentFilter {
+            connection: Some("Main".into()),
+            ..PaymentFilter::default()
+        };
+        assert_eq!(count(&conn, &main).unwrap(), 257);
+        let seen = walk(&conn, &main, 20);
+        assert_eq!(seen.len(), 257);
+        let unique: std::collections::HashSet<_> = seen.iter().collect();
+        assert_eq!(unique.len(), 257);
+        assert!(page(&conn, &main, 5, Some("garbage")).is_err());
+    }
+
+    /// Every page of `filter`, in order: the external ids.
+    fn walk(conn: &Connection, filter: &PaymentFilter, size: usize) -> Vec<String> {
         let mut seen = Vec::new();
         let mut after: Option<String> = None;
         loop {
-            let p = page(&conn, Some("c1"), 20, after.as_deref()).unwrap();
-            assert_eq!(p.total, 257);
-            seen.extend(p.items.iter().map(|i| i.external_id.clone()));
-            match p.next_cursor {
+            let (items, next) = page(conn, filter, size, after.as_deref()).unwrap();
+            seen.extend(items.iter().map(|i| i.external_id.clone()));
+            match next {
+                Some(c) => after = Some(c),
+                None => return seen,
+            }
+        }
+    }
+
+    fn second_connection(conn: &Connection) {
+        crate::connections::insert(
+            conn,
+            &crate::connections::NewConnection {
+                id: "c2",
+                provider: "square",
+                name: "Shop",
+                account_id: None,
+                api_base: "http://y",
+            },
+        )
+        .unwrap();
+    }
+
+    /// Payments of two providers, currencies with 0 and 2 decimals, several statuses, names.
+    fn mixed(conn: &Connection) {
+        second_connection(conn);
+        let day = 1_767_225_600; // 2026-01-01T00:00:00Z
+        for n in 0..40i64 {
+            let mut r = record(n, day + n * 3_600);
+            r.status = ["succeeded", "failed", "pending", "succeeded"][n as usize % 4].into();
+            if n % 5 == 0 {
+                r.currency = "JPY".into();
+                r.currency_exponent = 0;
+                r.amount_minor = 1_000 + n;
+            }
+            r.customer = Some(format!("Customer {n}"));
+            r.customer_email = Some(format!("buyer{n}@example.com"));
+            r.description = Some(
+                if n == 7 {
+                    "Deposit for the Élan quote"
+                } else {
+                    "Order"
+                }
+                .into(),
+            );
+            upsert(conn, if n % 2 == 0 { "c1" } else { "c2" }, &r).unwrap();
+        }
+    }
+
+    fn ids(conn: &Connection, filter: PaymentFilter) -> Vec<String> {
+        let mut found = walk(conn, &filter, 7);
+        assert_eq!(
+            count(conn, &filter).unwrap(),
+            found.len() as i64,
+            "{filter:?}"
+        );
+        found.sort();
+        found
+    }
+
+    #[test]
+    fn filters_narrow_and_combine() {
+        let store = crate::test_store();
+        let conn = store.conn();
+        mixed(&conn);
+        let f = PaymentFilter::default;
+        assert_eq!(ids(&conn, f()).len(), 40);
+        let square = ids(
+            &conn,
+            PaymentFilter {
+                provider: Some("square".into()),
+                ..f()
+            },
+        );
+        assert_eq!(square.len(), 20);
+        assert_eq!(
+            square,
+            ids(
+                &conn,
+                PaymentFilter {
+                    connection: Some("c2".into()),
+                    ..f()
+                }
+            )
+        );
+        assert_eq!(
+            ids(
+                &conn,
+                PaymentFilter {
+                    status: Some("failed".into()),
+                    ..f()
+                }
+            )
+            .len(),
+            10
+        );
+        assert_eq!(
+            ids(
+                &conn,
+                PaymentFilter {
+                    currency: Some("jpy".into()),
+                    ..f()
+                }
+            )
+            .len(),
+            8
+        );
+        // Hours 10 to 19 of the first day.
+        let window = PaymentFilter {
+            from: Some("2026-01-01T10:00:00Z".into()),
+            to: Some("2026-01-01T20:00:00+00:00".into()),
+            ..f()
+        };
+        assert_eq!(ids(&conn, window.clone()).len(), 10);
+        let combined = ids(
+            &conn,
+            PaymentFilter {
+                provider: Some("stripe".into()),
+                status: Some("succeeded".into()),
+                ..window
+            },
+        );
+        // Stripe is the even n; succeeded is n % 4 in {0, 3}: 12, 16.
+        assert_eq!(combined, vec!["ch_12".to_string(), "ch_16".to_string()]);
+        assert_eq!(
+            ids(
+                &conn,
+                PaymentFilter {
+                    from: Some("2026-01-02".into()),
+                    ..f()
+                }
+            )
+            .len(),
+            16
+        );
+        let bad = PaymentFilter {
+            from: Some("yesterday".into()),
+            ..f()
+        };
+        assert!(
+            matches!(count(&conn, &bad), Err(StoreError::Invalid(m)) if m.contains("2026-12-31"))
+        );
+    }
+
+    #[test]
+    fn a_common_word_pages_in_order_like_a_rare_one() {
+        let store = crate::test_store();
+        let conn = store.conn();
+        second_connection(&conn);
+        // More matches than FEW_MATCHES, in two connections of different providers, plus
+        // payments that do not match.
+        let batch: Vec<PaymentRecord> = (0..2 * FEW_MATCHES + 300)
+            .map(|n| {
+                let mut r = record(n, 5_000 + (n * 7919) % 3_001);
+                r.description = Some(
+                    if n % 2 == 0 {
+                        "Catering order"
+                    } else {
+                        "Lesson"
+                    }
+                    .into(),
+                );
+                r
+            })
+            .collect();
+        for (i, chunk) in batch.chunks(500).enumerate() {
+            upsert_many(&conn, if i % 2 == 0 { "c1" } else { "c2" }, chunk).unwrap();
+        }
+        let search = PaymentFilter {
+            search: Some("catering".into()),
+            ..PaymentFilter::default()
+        };
+        let matching = FEW_MATCHES + 150;
+        assert_eq!(count(&conn, &search).unwrap(), matching);
+        let mut seen = Vec::new();
+        let mut after: Option<String> = None;
+        let mut last: Option<(String, String)> = None;
+        loop {
+            let (items, next) = page(&conn, &search, 333, after.as_deref()).unwrap();
+            for p in &items {
+                let key = (p.created_at.clone(), p.id.clone());
+                assert!(last.as_ref().is_none_or(|l| *l > key), "newest first");
+                last = Some(key);
+                assert_eq!(p.description.as_deref(), Some("Catering order"));
+            }
+            seen.extend(items.into_iter().map(|p| p.external_id));
+            match next {
                 Some(c) => after = Some(c),
                 None => break,
             }
         }
-        assert_eq!(seen.len(), 257);
+        assert_eq!(seen.len() as i64, matching);
         let unique: std::collections::HashSet<_> = seen.iter().collect();
-        assert_eq!(unique.len(), 257);
-        assert!(page(&conn, None, 5, Some("garbage")).is_err());
+        assert_eq!(unique.len(), seen.len());
+    }
+
+    #[test]
+    fn amount_bounds_mean_the_same_decimal_in_every_currency() {
+        let store = crate::test_store();
+        let conn = store.conn();
+        mixed(&conn);
+        // EUR amounts are 1.00 + n cents; JPY amounts are 1000 + n yen.
+        let at_least = |min: &str| {
+            ids(
+                &conn,
+                PaymentFilter {
+                    min_amount: Some(min.into()),
+                    ..PaymentFilter::default()
+                },
+            )
+        };
+        // 1.30 EUR and up: EUR n >= 30 (n % 5 != 0: 31..39 less 35 = 8); every JPY (>= 1000 yen).
+        assert_eq!(at_least("1.30").len(), 8 + 8);
+        // 1,030 yen and up: JPY n >= 30 (30, 35); no EUR payment reaches 1030.00.
+        assert_eq!(at_least("1030").len(), 2);
+        // A bound finer than yen rounds up for a minimum: 1029.5 means 1030 yen.
+        assert_eq!(at_least("1029.5").len(), 2);
+        let at_most = ids(
+            &conn,
+            PaymentFilter {
+                max_amount: Some("1.02".into()),
+                ..PaymentFilter::default()
+            },
+        );
+        assert_eq!(at_most, vec!["ch_1".to_string(), "ch_2".to_string()]);
+        let bad = PaymentFilter {
+            min_amount: Some("ten".into()),
+            ..PaymentFilter::default()
+        };
+        assert!(count(&conn, &bad).is_err());
+    }
+
+    #[test]
+    fn search_finds_words_and_prefixes_and_treats_syntax_as_text() {
+        let store = crate::test_store();
+        let conn = store.conn();
+        mixed(&conn);
+        let search = |q: &str| {
+            ids(
+                &conn,
+                PaymentFilter {
+                    search: Some(q.into()),
+                    ..PaymentFilter::default()
+                },
+            )
+        };
+        assert_eq!(search("elan"), vec!["ch_7".to_string()]);
+        assert_eq!(search("deposit quo"), vec!["ch_7".to_string()]);
+        assert_eq!(search("buyer12@example.com"), vec!["ch_12".to_string()]);
+        assert_eq!(search("ch_17"), vec!["ch_17".to_string()]);
+        assert_eq!(search("ch_3").len(), 11); // a prefix while typing: ch_3, ch_30..ch_39
+        assert_eq!(search("Customer 1").len(), 11); // "1" as a prefix: 1, 10..19
+        assert!(search("nobody").is_empty());
+        for syntax in ["\"", "AND", "*", "(", "a:b", "NEAR("] {
+            search(syntax);
+        }
+        // A changed customer is found under the new name only.
+        let mut r = record(3, 1_767_225_600 + 3 * 3_600);
+        r.customer = Some("Renamed Person".into());
+        r.raw_json = "{\"id\":\"ch_3\",\"v\":2}".into();
+        r.status = "succeeded".into();
+        upsert(&conn, "c2", &r).unwrap();
+        assert_eq!(search("renamed"), vec!["ch_3".to_string()]);
+        assert!(!search("customer 3").contains(&"ch_3".to_string()));
     }
 }

@@ -72,9 +72,9 @@ impl Fixture {
             let page = self
                 .workspace
                 .list_payments(PaymentQuery {
-                    connection: None,
                     limit: Some(1000),
                     after,
+                    ..PaymentQuery::default()
                 })
                 .await
                 .unwrap();
