@@ -3,10 +3,10 @@
 //! Every command must also be listed in `build.rs` and `capabilities/main.json`.
 
 use crate::AppState;
-use switchboard_app::{CommandError, PaymentQuery, Trigger};
+use switchboard_app::{CommandError, Trigger};
 use switchboard_core::catalogue::{PROVIDERS, ProviderInfo};
 use switchboard_core::views::{
-    ConnectionView, NewStripeConnection, PaymentDetail, PaymentPage, RequestLogView, SyncProgress,
+    ConnectionView, NewStripeConnection, PaymentDetail, RequestLogView, SyncProgress,
     SyncRunView, WorkspaceInfo,
 };
 use tauri::ipc::Channel;
@@ -85,21 +85,6 @@ pub async fn get_network_status(
     state: State<'_, AppState>,
 ) -> Result<switchboard_core::views::NetworkStatusView> {
     Ok(state.workspace().await?.network_status())
-}
-
-#[tauri::command]
-pub async fn list_payments(
-    state: State<'_, AppState>,
-    connection: Option<String>,
-    limit: Option<usize>,
-    after: Option<String>,
-) -> Result<PaymentPage> {
-    let query = PaymentQuery {
-        connection,
-        limit,
-        after,
-    };
-    state.workspace().await?.list_payments(query).await
 }
 
 #[tauri::command]

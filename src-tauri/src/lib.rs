@@ -2,6 +2,7 @@
 //! Everything the commands do lives in `switchboard-app` (shared with the CLI).
 
 mod commands;
+mod payments_commands;
 mod scheduler;
 mod state;
 
@@ -39,7 +40,17 @@ pub fn run() {
             commands::list_connections,
             commands::add_stripe_connection,
             commands::sync_connection,
-            commands::list_payments,
+            payments_commands::list_payments,
+            payments_commands::count_payments,
+            payments_commands::export_payments_csv,
+            payments_commands::get_dashboard,
+            payments_commands::list_payouts,
+            payments_commands::get_payout,
+            payments_commands::list_subscriptions,
+            payments_commands::cancel_subscription,
+            payments_commands::payment_request_options,
+            payments_commands::request_payment,
+            payments_commands::list_payment_requests,
             commands::get_payment,
             commands::list_sync_runs,
             commands::list_requests,

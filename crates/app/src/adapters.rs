@@ -18,12 +18,7 @@ use switchboard_providers::{IssueRefunds, ManageSubscriptions, PullPayments, Req
 pub(crate) struct PaymentsAdapter {
     pub pull: Arc<dyn PullPayments>,
     pub refunds: Option<Arc<dyn IssueRefunds>>,
-    #[expect(
-        dead_code,
-        reason = "the payment request command comes with the PayPal/Square work"
-    )]
     pub payment_links: Option<Arc<dyn RequestPayments>>,
-    #[expect(dead_code, reason = "the subscription cancel command comes next")]
     pub subscriptions: Option<Arc<dyn ManageSubscriptions>>,
 }
 
@@ -42,6 +37,21 @@ impl PaymentsAdapter {
             subscriptions: Some(adapter),
         }
     }
+}
+
+/// The payment providers: they pull payments, refund, request payments and cancel
+/// subscriptions (each adapter says which it can in [`PaymentsAdapter`]; this list lets the app
+/// refuse early, before anything is queued).
+const PAYMENT_PROVIDERS: [&str; 3] = ["stripe", "paypal", "square"];
+
+/// Whether payments of `provider` can be refunded from Switchboard.
+pub(crate) fn can_refund(provider: &str) -> bool {
+    PAYMENT_PROVIDERS.contains(&provider)
+}
+
+/// Whether `provider` can make payment links and end subscriptions from Switchboard.
+pub(crate) fn is_payment_provider(provider: &str) -> bool {
+    PAYMENT_PROVIDERS.contains(&provider)
 }
 
 impl Workspace {

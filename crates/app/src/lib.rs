@@ -16,6 +16,7 @@ mod oauth_connect;
 mod oauth_identity;
 mod outbox;
 mod payments;
+mod requests;
 pub mod scheduler;
 pub mod sync;
 mod tokens;

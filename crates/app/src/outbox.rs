@@ -17,6 +17,7 @@
 //!   refusal (a 4xx), or the configured number of failures, makes a dead letter, which a person
 //!   retries or discards.
 
+use crate::adapters::PaymentsAdapter;
 use crate::sync::{RetryPolicy, blocking, retry_wait};
 use crate::workspace::Workspace;
 use crate::{Result, errors, locks};
@@ -27,13 +28,29 @@ use switchboard_core::money::decimal_string;
 use switchboard_core::views::{NewRefund, OutboxItemView, OutboxRunView, RefundQuoteView};
 use switchboard_core::{CommandError, ErrorCode};
 use switchboard_providers::http::{RequestRecord, RequestSink};
-use switchboard_providers::{IssuedRefund, ProviderError, ProviderErrorKind, RefundRequest};
+use switchboard_providers::{
+    IssuedRefund, PaymentLink, PaymentLinkRequest, ProviderError, ProviderErrorKind, RefundRequest,
+};
 use switchboard_store::outbox::{self, Failure, Item, NewItem};
 use switchboard_store::rusqlite::TransactionBehavior;
-use switchboard_store::{payments, refunds, request_log};
+use switchboard_store::{payment_requests, payments, refunds, request_log, subscriptions};
 
-/// Kind of a Stripe refund item.
-pub const STRIPE_REFUND: &str = "stripe.refund";
+/// The actions an outbox item can carry. Kinds are `<provider>.<action>` (`stripe.refund`,
+/// `paypal.payment_link`, `square.subscription_cancel`): the action says what to send, the
+/// provider is kept for people reading the outbox.
+pub(crate) const REFUND: &str = "refund";
+pub(crate) const PAYMENT_LINK: &str = "payment_link";
+pub(crate) const SUBSCRIPTION_CANCEL: &str = "subscription_cancel";
+
+/// The kind of an item doing `action` at `provider`.
+pub(crate) fn kind(provider: &str, action: &str) -> String {
+    format!("{provider}.{action}")
+}
+
+/// The action of a kind (`refund` of `stripe.refund`).
+fn action_of(kind: &str) -> &str {
+    kind.rsplit_once('.').map_or(kind, |(_, action)| action)
+}
 /// Reasons Stripe accepts for a refund.
 pub const REFUND_REASONS: &[&str] = &["duplicate", "fraudulent", "requested_by_customer"];
 /// Overrides [`OutboxPolicy::max_attempts`] (a positive integer).
@@ -127,12 +144,47 @@ impl RefundPayload {
     }
 }
 
+/// The payload of a payment link item.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct LinkPayload {
+    pub amount_minor: i64,
+    pub currency: String,
+    pub currency_exponent: u8,
+    pub description: String,
+    pub customer_email: Option<String>,
+}
+
+impl LinkPayload {
+    pub(crate) fn to_json(&self) -> String {
+        json!({
+            "amount_minor": self.amount_minor,
+            "currency": self.currency,
+            "currency_exponent": self.currency_exponent,
+            "description": self.description,
+            "customer_email": self.customer_email,
+        })
+        .to_string()
+    }
+
+    fn parse(text: &str) -> Option<LinkPayload> {
+        let v: Value = serde_json::from_str(text).ok()?;
+        let s = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_string);
+        Some(LinkPayload {
+            amount_minor: v.get("amount_minor")?.as_i64()?,
+            currency: s("currency")?,
+            currency_exponent: u8::try_from(v.get("currency_exponent")?.as_u64()?).ok()?,
+            description: s("description")?,
+            customer_email: s("customer_email"),
+        })
+    }
+}
+
 fn is_final(status: &str) -> bool {
     matches!(status, outbox::SUCCEEDED | outbox::DEAD | outbox::DISCARDED)
 }
 
 fn view(item: &Item, policy: &OutboxPolicy) -> OutboxItemView {
-    let refund = (item.kind == STRIPE_REFUND)
+    let refund = (action_of(&item.kind) == REFUND)
         .then(|| RefundPayload::parse(&item.payload_json))
         .flatten();
     let summary = match &refund {
@@ -146,7 +198,22 @@ fn view(item: &Item, policy: &OutboxPolicy) -> OutboxItemView {
                 .map(|why| format!(" ({})", why.replace('_', " ")))
                 .unwrap_or_default()
         ),
-        None => format!("{} {}", item.kind, item.target.as_deref().unwrap_or("")),
+        None => match (
+            action_of(&item.kind),
+            LinkPayload::parse(&item.payload_json),
+        ) {
+            (PAYMENT_LINK, Some(link)) => format!(
+                "Payment request {} {}: {}",
+                decimal_string(link.amount_minor, link.currency_exponent),
+                link.currency,
+                link.description
+            ),
+            (SUBSCRIPTION_CANCEL, _) => format!(
+                "Cancel subscription {} at period end",
+                item.target.as_deref().unwrap_or("")
+            ),
+            _ => format!("{} {}", item.kind, item.target.as_deref().unwrap_or("")),
+        },
     };
     OutboxItemView {
         id: item.id.clone(),
@@ -197,12 +264,12 @@ fn quote(conn: &switchboard_store::rusqlite::Connection, key: &str) -> Result<Re
         outbox::open_for_target(conn, &p.connection_id, &p.external_id).map_err(errors::store)?;
     let pending_minor: i64 = open
         .iter()
-        .filter(|i| i.kind == STRIPE_REFUND)
+        .filter(|i| action_of(&i.kind) == REFUND)
         .filter_map(|i| RefundPayload::parse(&i.payload_json))
         .map(|r| r.amount_minor)
         .sum();
     let refundable_minor = (p.amount_minor - p.refunded_minor - pending_minor).max(0);
-    let blocked_reason = if p.provider != "stripe" {
+    let blocked_reason = if !crate::adapters::can_refund(&p.provider) {
         Some(format!(
             "Refunding {} payments is not available yet.",
             p.provider
@@ -325,7 +392,7 @@ impl Workspace {
                 &tx,
                 &NewItem {
                     connection_id: &payment.connection_id,
-                    kind: STRIPE_REFUND,
+                    kind: &kind(&payment.provider, REFUND),
                     target: Some(&q.external_id),
                     payload_json: &payload.to_json(),
                 },
@@ -344,12 +411,12 @@ impl Workspace {
     /// or queued for a retry, or queued because another process is sending).
     pub async fn refund_payment(&self, input: NewRefund) -> Result<OutboxItemView> {
         let item = self.enqueue_refund(input).await?;
-        self.process_now().await?;
+        self.send_outbox_now().await?;
         self.get_outbox_item(&item.id).await
     }
 
     /// A pass unless another process holds the outbox (it then sends the item later).
-    async fn process_now(&self) -> Result<()> {
+    pub(crate) async fn send_outbox_now(&self) -> Result<()> {
         match self.process_outbox().await {
             Ok(_) => Ok(()),
             Err(e) if e.code == ErrorCode::Conflict => Ok(()),
@@ -376,7 +443,7 @@ impl Workspace {
     pub async fn retry_dead_letter(&self, id: &str) -> Result<OutboxItemView> {
         let key = id.to_string();
         blocking(&self.store, move |s| outbox::retry(&s.conn(), &key)).await?;
-        self.process_now().await?;
+        self.send_outbox_now().await?;
         self.get_outbox_item(id).await
     }
 
@@ -427,49 +494,40 @@ impl Workspace {
     }
 
     async fn process_item(&self, item: &Item) -> Result<Outcome> {
-        let Some(payload) = (item.kind == STRIPE_REFUND)
-            .then(|| RefundPayload::parse(&item.payload_json))
-            .flatten()
-        else {
-            let message = format!(
-                "Switchboard cannot send outbox items of kind `{}`.",
-                item.kind
-            );
-            return self
-                .fail(
-                    item,
-                    ErrorCode::Internal,
-                    &message,
-                    FailureShape::permanent(),
-                    Vec::new(),
-                )
-                .await;
+        match action_of(&item.kind) {
+            REFUND => self.send_refund(item).await,
+            PAYMENT_LINK => self.send_payment_link(item).await,
+            SUBSCRIPTION_CANCEL => self.send_subscription_cancel(item).await,
+            _ => self.unreadable(item).await,
+        }
+    }
+
+    /// An item this version cannot send (a payload it cannot read): a dead letter at once.
+    async fn unreadable(&self, item: &Item) -> Result<Outcome> {
+        let message = format!(
+            "Switchboard cannot send outbox items of kind `{}`.",
+            item.kind
+        );
+        self.fail(
+            item,
+            ErrorCode::Internal,
+            &message,
+            FailureShape::permanent(),
+            Vec::new(),
+        )
+        .await
+    }
+
+    async fn send_refund(&self, item: &Item) -> Result<Outcome> {
+        let Some(payload) = RefundPayload::parse(&item.payload_json) else {
+            return self.unreadable(item).await;
         };
-        let connection = self.find_connection(&item.connection_id).await?;
         let exchanges = Arc::new(Exchanges::default());
-        // Under the connection's rate budget and circuit breaker, like its syncs.
-        let refunds = match self.payments_adapter(&connection, exchanges.sink()).await {
-            Ok(adapter) => adapter.refunds,
-            Err(e) if e.code == ErrorCode::InvalidInput => None,
-            Err(e) => return Err(e),
-        };
-        let Some(adapter) = refunds else {
-            let message = format!(
-                "Refunding {} payments is not available yet.",
-                connection.provider
-            );
-            return self
-                .fail(
-                    item,
-                    ErrorCode::InvalidInput,
-                    &message,
-                    FailureShape::permanent(),
-                    Vec::new(),
-                )
-                .await;
+        let Some(adapter) = self.capability(item, &exchanges, |a| a.refunds).await? else {
+            return self.unavailable(item, "Refunding").await;
         };
 
-        // An earlier send may have reached Stripe: look before sending again.
+        // An earlier send may have reached the provider: look before sending again.
         if item.needs_lookup {
             match adapter
                 .find_refund(&payload.payment_external_id, &item.id)
@@ -483,27 +541,11 @@ impl Workspace {
                     let id = item.id.clone();
                     blocking(&self.store, move |s| outbox::clear_lookup(&s.conn(), &id)).await?;
                 }
-                Err(e) => {
-                    // Still uncertain; the look-up counts as an attempt.
-                    let shape = FailureShape {
-                        uncertain: true,
-                        permanent: refused_for_good(&e),
-                        // An open circuit sent nothing.
-                        count_attempt: e.kind != ProviderErrorKind::CircuitOpen,
-                        retry_after_secs: e.retry_after_secs,
-                        held_back: e.kind == ProviderErrorKind::CircuitOpen,
-                    };
-                    let message = CommandError::from(e.clone()).message;
-                    return self
-                        .fail(item, e.code(), &message, shape, exchanges.take())
-                        .await;
-                }
+                Err(e) => return self.lookup_failed(item, &e, exchanges.take()).await,
             }
         }
 
-        // Committed before the request leaves: a crash from here on is an uncertain outcome.
-        let id = item.id.clone();
-        blocking(&self.store, move |s| outbox::mark_sending(&s.conn(), &id)).await?;
+        self.mark_sending(item).await?;
         let request = RefundRequest {
             payment_external_id: payload.payment_external_id.clone(),
             amount_minor: payload.amount_minor,
@@ -515,19 +557,183 @@ impl Workspace {
         };
         match adapter.create_refund(&request).await {
             Ok(issued) => self.succeed(item, issued, exchanges.take(), false).await,
-            Err(e) => {
-                let shape = FailureShape {
-                    uncertain: outcome_unknown(&e),
-                    permanent: refused_for_good(&e),
-                    count_attempt: false,
-                    retry_after_secs: e.retry_after_secs,
-                    held_back: e.kind == ProviderErrorKind::CircuitOpen,
-                };
-                let message = CommandError::from(e.clone()).message;
-                tracing::warn!(item = %item.id, "outbox send failed: {message}");
-                self.fail(item, e.code(), &message, shape, exchanges.take())
-                    .await
+            Err(e) => self.send_failed(item, &e, exchanges.take()).await,
+        }
+    }
+
+    /// One capability of the item's connection's adapter, under the connection's rate budget
+    /// and circuit breaker like its syncs; `None` when the provider cannot do it.
+    async fn capability<T>(
+        &self,
+        item: &Item,
+        exchanges: &Arc<Exchanges>,
+        pick: impl FnOnce(PaymentsAdapter) -> Option<T>,
+    ) -> Result<Option<T>> {
+        let connection = self.find_connection(&item.connection_id).await?;
+        match self.payments_adapter(&connection, exchanges.sink()).await {
+            Ok(adapter) => Ok(pick(adapter)),
+            Err(e) if e.code == ErrorCode::InvalidInput => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The provider cannot do what the item asks: a dead letter at once, saying so.
+    async fn unavailable(&self, item: &Item, what: &str) -> Result<Outcome> {
+        let provider = item.kind.split('.').next().unwrap_or(&item.kind);
+        let message = format!(
+            "{what} through {} is not available yet.",
+            crate::workspace::catalogue_name(provider)
+        );
+        self.fail(
+            item,
+            ErrorCode::InvalidInput,
+            &message,
+            FailureShape::permanent(),
+            Vec::new(),
+        )
+        .await
+    }
+
+    /// A look-up of an uncertain send failed: still uncertain; the look-up counts as an
+    /// attempt unless the circuit breaker held it back (then nothing was sent).
+    async fn lookup_failed(
+        &self,
+        item: &Item,
+        e: &ProviderError,
+        exchanges: Vec<RequestRecord>,
+    ) -> Result<Outcome> {
+        let shape = FailureShape {
+            uncertain: true,
+            permanent: refused_for_good(e),
+            count_attempt: e.kind != ProviderErrorKind::CircuitOpen,
+            retry_after_secs: e.retry_after_secs,
+            held_back: e.kind == ProviderErrorKind::CircuitOpen,
+        };
+        let message = CommandError::from(e.clone()).message;
+        self.fail(item, e.code(), &message, shape, exchanges).await
+    }
+
+    /// A send failed: uncertain when the provider may have applied it, a dead letter when it
+    /// refused it for good, else retried later (`mark_sending` counted the attempt).
+    async fn send_failed(
+        &self,
+        item: &Item,
+        e: &ProviderError,
+        exchanges: Vec<RequestRecord>,
+    ) -> Result<Outcome> {
+        let shape = FailureShape {
+            uncertain: outcome_unknown(e),
+            permanent: refused_for_good(e),
+            count_attempt: false,
+            retry_after_secs: e.retry_after_secs,
+            held_back: e.kind == ProviderErrorKind::CircuitOpen,
+        };
+        let message = CommandError::from(e.clone()).message;
+        tracing::warn!(item = %item.id, "outbox send failed: {message}");
+        self.fail(item, e.code(), &message, shape, exchanges).await
+    }
+
+    /// Committed before the request leaves: a crash from here on is an uncertain outcome.
+    async fn mark_sending(&self, item: &Item) -> Result<()> {
+        let id = item.id.clone();
+        blocking(&self.store, move |s| outbox::mark_sending(&s.conn(), &id)).await
+    }
+
+    async fn send_payment_link(&self, item: &Item) -> Result<Outcome> {
+        let Some(payload) = LinkPayload::parse(&item.payload_json) else {
+            return self.unreadable(item).await;
+        };
+        let exchanges = Arc::new(Exchanges::default());
+        let Some(adapter) = self
+            .capability(item, &exchanges, |a| a.payment_links)
+            .await?
+        else {
+            return self.unavailable(item, "Requesting payments").await;
+        };
+        if item.needs_lookup {
+            match adapter.find_payment_link(&item.id).await {
+                Ok(Some(link)) => {
+                    tracing::info!(item = %item.id, link = %link.external_id, "payment link found at the provider; not made again");
+                    return self.link_made(item, link, exchanges.take(), true).await;
+                }
+                Ok(None) => {
+                    let id = item.id.clone();
+                    blocking(&self.store, move |s| outbox::clear_lookup(&s.conn(), &id)).await?;
+                }
+                Err(e) => return self.lookup_failed(item, &e, exchanges.take()).await,
             }
+        }
+        self.mark_sending(item).await?;
+        let request = PaymentLinkRequest {
+            amount_minor: payload.amount_minor,
+            currency: payload.currency,
+            currency_exponent: payload.currency_exponent,
+            description: payload.description,
+            customer_email: payload.customer_email,
+            idempotency_key: item.idempotency_key.clone(),
+            outbox_id: item.id.clone(),
+        };
+        match adapter.create_payment_link(&request).await {
+            Ok(link) => self.link_made(item, link, exchanges.take(), false).await,
+            Err(e) => self.send_failed(item, &e, exchanges.take()).await,
+        }
+    }
+
+    async fn link_made(
+        &self,
+        item: &Item,
+        link: PaymentLink,
+        exchanges: Vec<RequestRecord>,
+        by_lookup: bool,
+    ) -> Result<Outcome> {
+        let (id, conn_id) = (item.id.clone(), item.connection_id.clone());
+        blocking(&self.store, move |s| {
+            let mut conn = s.conn();
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            payment_requests::set_link(&tx, &id, &link.external_id, &link.url)?;
+            request_log::append(&tx, &conn_id, &exchanges)?;
+            outbox::record_success(&tx, &id, &link.external_id)?;
+            tx.commit()?;
+            Ok(())
+        })
+        .await?;
+        Ok(Outcome::Succeeded { by_lookup })
+    }
+
+    async fn send_subscription_cancel(&self, item: &Item) -> Result<Outcome> {
+        let Some(subscription) = item.target.clone() else {
+            return self.unreadable(item).await;
+        };
+        let exchanges = Arc::new(Exchanges::default());
+        let Some(adapter) = self
+            .capability(item, &exchanges, |a| a.subscriptions)
+            .await?
+        else {
+            return self.unavailable(item, "Cancelling subscriptions").await;
+        };
+        // Cancelling at period end is the same request however often it is sent, so an
+        // uncertain earlier send needs no look-up: sending again is safe.
+        self.mark_sending(item).await?;
+        match adapter
+            .cancel_at_period_end(&subscription, &item.idempotency_key)
+            .await
+        {
+            Ok(record) => {
+                let (id, conn_id) = (item.id.clone(), item.connection_id.clone());
+                let exchanges = exchanges.take();
+                blocking(&self.store, move |s| {
+                    let mut conn = s.conn();
+                    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+                    subscriptions::upsert_many(&tx, &conn_id, std::slice::from_ref(&record))?;
+                    request_log::append(&tx, &conn_id, &exchanges)?;
+                    outbox::record_success(&tx, &id, &record.external_id)?;
+                    tx.commit()?;
+                    Ok(())
+                })
+                .await?;
+                Ok(Outcome::Succeeded { by_lookup: false })
+            }
+            Err(e) => self.send_failed(item, &e, exchanges.take()).await,
         }
     }
 
@@ -659,7 +865,7 @@ mod tests {
             id: "i".into(),
             connection_id: "c".into(),
             connection_name: "Main".into(),
-            kind: STRIPE_REFUND.into(),
+            kind: kind("stripe", REFUND),
             target: Some("ch_1".into()),
             payload_json: p.to_json(),
             idempotency_key: "k".into(),

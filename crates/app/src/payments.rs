@@ -1,14 +1,22 @@
-//! Reading payments for people: CSV export of a filter and the dashboard's totals.
+//! Reading payments for people: a payment's detail and timeline, payouts and their
+//! reconciliation, subscriptions, CSV export of a filter, and the dashboard's totals.
 
 use crate::sync::blocking;
 use crate::workspace::Workspace;
 use crate::{Result, errors};
 use chrono::{Datelike, NaiveDate};
 use std::path::Path;
+use switchboard_core::catalogue::dashboards;
 use switchboard_core::money::decimal_string;
-use switchboard_core::views::{DashboardView, PaymentFilter};
+use switchboard_core::views::{
+    DashboardView, DisputeView, PaymentDetail, PaymentFilter, PaymentView, PayoutDetail,
+    PayoutPage, PayoutView, RefundView, SettlementView, SubscriptionView, TimelineEntry,
+};
 use switchboard_store::totals::{self, Bucket};
-use switchboard_store::{StoreError, payments};
+use switchboard_store::{
+    StoreError, balance_transactions, connections, disputes, payments, payouts, refunds,
+    subscriptions,
+};
 
 /// The CSV columns, in order. Amounts are exact decimals in the payment's currency.
 const CSV_HEADER: [&str; 15] = [
@@ -158,4 +166,203 @@ pub fn month_of(day: NaiveDate) -> (NaiveDate, NaiveDate) {
         .checked_add_months(chrono::Months::new(1))
         .unwrap_or(first);
     (first, next.pred_opt().unwrap_or(first))
+}
+
+impl Workspace {
+    /// One payment by our id: refunds, settlement, disputes, payout, timeline, raw JSON.
+    pub async fn get_payment(&self, id: &str) -> Result<PaymentDetail> {
+        let id = id.to_string();
+        blocking(&self.store, move |s| {
+            let conn = s.conn();
+            let (payment, raw, bt) = payments::get(&conn, &id)?;
+            let (conn_id, ext) = (payment.connection_id.clone(), payment.external_id.clone());
+            let refunds = refunds::for_payment(&conn, &conn_id, &ext)?;
+            let settlement = match &bt {
+                Some(bt) => balance_transactions::get(&conn, &conn_id, bt)?,
+                None => None,
+            };
+            let disputes = disputes::for_payment(&conn, &conn_id, &ext)?;
+            let payout = payouts::for_payment(&conn, &conn_id, &ext, bt.as_deref())?;
+            let api_base = connections::find(&conn, &conn_id)?.api_base;
+            let parsed = serde_json::from_str::<serde_json::Value>(&raw).ok();
+            let test_mode = parsed
+                .as_ref()
+                .and_then(|v| v.get("livemode"))
+                .and_then(|v| v.as_bool())
+                == Some(false)
+                || api_base.contains("sandbox")
+                || api_base.contains("127.0.0.1");
+            let dashboard_url = dashboards::payment_url(&payment.provider, &ext, test_mode);
+            let timeline = timeline(
+                &payment,
+                &refunds,
+                settlement.as_ref(),
+                &disputes,
+                payout.as_ref(),
+            );
+            let raw_json = parsed
+                .and_then(|v| serde_json::to_string_pretty(&v).ok())
+                .unwrap_or(raw);
+            Ok(PaymentDetail {
+                payment,
+                refunds,
+                settlement,
+                disputes,
+                payout,
+                timeline,
+                dashboard_url,
+                raw_json,
+            })
+        })
+        .await
+    }
+
+    /// Payouts newest first (one connection, by name or id, or all), with reconciliation.
+    pub async fn list_payouts(
+        &self,
+        connection: Option<&str>,
+        limit: usize,
+        after: Option<&str>,
+    ) -> Result<PayoutPage> {
+        let (connection, after) = (connection.map(str::to_string), after.map(str::to_string));
+        let limit = limit.clamp(1, 1_000);
+        blocking(&self.store, move |s| {
+            payouts::page(&s.conn(), connection.as_deref(), limit, after.as_deref())
+        })
+        .await
+    }
+
+    /// One payout (our id or the provider's) with every entry.
+    pub async fn get_payout(&self, id: &str) -> Result<PayoutDetail> {
+        let id = id.to_string();
+        blocking(&self.store, move |s| {
+            let conn = s.conn();
+            let (payout, raw) = payouts::get(&conn, &id)?;
+            let entries = payouts::entries(&conn, &payout.connection_id, &payout.external_id)?;
+            let raw_json = serde_json::from_str::<serde_json::Value>(&raw)
+                .and_then(|v| serde_json::to_string_pretty(&v))
+                .unwrap_or(raw);
+            Ok(PayoutDetail {
+                payout,
+                entries,
+                raw_json,
+            })
+        })
+        .await
+    }
+
+    /// Subscriptions newest first (one connection, by name or id, or all).
+    pub async fn list_subscriptions(
+        &self,
+        connection: Option<&str>,
+    ) -> Result<Vec<SubscriptionView>> {
+        let connection = connection.map(str::to_string);
+        blocking(&self.store, move |s| {
+            subscriptions::list(&s.conn(), connection.as_deref(), 1_000)
+        })
+        .await
+    }
+}
+
+/// What happened to a payment, oldest first, from what is stored.
+fn timeline(
+    p: &PaymentView,
+    refunds: &[RefundView],
+    settlement: Option<&SettlementView>,
+    disputes: &[DisputeView],
+    payout: Option<&PayoutView>,
+) -> Vec<TimelineEntry> {
+    let money = |minor: i64, exponent: u8, currency: &str| {
+        format!("{} {currency}", decimal_string(minor, exponent))
+    };
+    let amount = money(p.amount_minor, p.currency_exponent, &p.currency);
+    let mut entries = vec![TimelineEntry {
+        at: p.created_at.clone(),
+        kind: "created".into(),
+        label: format!("Payment of {amount} created"),
+    }];
+    match p.status.as_str() {
+        "succeeded" => entries.push(TimelineEntry {
+            at: p.created_at.clone(),
+            kind: "captured".into(),
+            label: format!("{amount} captured"),
+        }),
+        "failed" => entries.push(TimelineEntry {
+            at: p.created_at.clone(),
+            kind: "failed".into(),
+            label: "Payment failed".into(),
+        }),
+        _ => {}
+    }
+    for r in refunds {
+        let pending = r.status == "pending";
+        entries.push(TimelineEntry {
+            at: r.created_at.clone(),
+            kind: if pending {
+                "refund_pending"
+            } else {
+                "refunded"
+            }
+            .into(),
+            label: format!(
+                "{} {}{}{}",
+                if pending {
+                    "Refund pending:"
+                } else {
+                    "Refunded"
+                },
+                money(r.amount_minor, r.currency_exponent, &r.currency),
+                r.reason
+                    .as_deref()
+                    .map(|why| format!(" ({})", why.replace('_', " ")))
+                    .unwrap_or_default(),
+                if matches!(r.status.as_str(), "failed" | "canceled") {
+                    format!(" — {}", r.status)
+                } else {
+                    String::new()
+                }
+            ),
+        });
+    }
+    for d in disputes {
+        entries.push(TimelineEntry {
+            at: d.created_at.clone(),
+            kind: "disputed".into(),
+            label: format!(
+                "Disputed: {} ({})",
+                money(d.amount_minor, d.currency_exponent, &d.currency),
+                d.status.replace('_', " ")
+            ),
+        });
+    }
+    if let Some(s) = settlement
+        && let Some(at) = &s.available_on
+    {
+        entries.push(TimelineEntry {
+            at: at.clone(),
+            kind: "available".into(),
+            label: format!(
+                "{} available after fees",
+                money(s.net_minor, s.currency_exponent, &s.currency)
+            ),
+        });
+    }
+    if let Some(po) = payout {
+        entries.push(TimelineEntry {
+            at: po
+                .arrival_date
+                .clone()
+                .unwrap_or_else(|| po.created_at.clone()),
+            kind: "paid_out".into(),
+            label: format!(
+                "Paid out in {} ({})",
+                po.external_id,
+                po.status.replace('_', " ")
+            ),
+        });
+    }
+    // RFC 3339 UTC strings of one format sort in time order; the sort is stable, so events
+    // of the same second keep their logical order.
+    entries.sort_by(|a, b| a.at.cmp(&b.at));
+    entries
 }

@@ -10,9 +10,7 @@ use switchboard_providers::stripe::Stripe;
 use switchboard_secrets::{MasterKey, Sealed};
 use switchboard_store::secrets::SecretRow;
 use switchboard_store::workspace::WorkspaceRow;
-use switchboard_store::{
-    DB_FILE, Store, balance_transactions, connections, payments, refunds, sync_runs,
-};
+use switchboard_store::{DB_FILE, Store, connections, payments, sync_runs};
 
 /// Query of `list_payments`: keyset paging, newest first.
 #[derive(Debug, Clone, Default)]
@@ -428,31 +426,6 @@ impl Workspace {
     /// How many payments `filter` selects.
     pub async fn count_payments(&self, filter: PaymentFilter) -> Result<i64> {
         blocking(&self.store, move |s| payments::count(&s.conn(), &filter)).await
-    }
-
-    /// One payment by our id, with refunds, settlement and raw JSON.
-    pub async fn get_payment(&self, id: &str) -> Result<PaymentDetail> {
-        let id = id.to_string();
-        blocking(&self.store, move |s| {
-            let conn = s.conn();
-            let (payment, raw, bt) = payments::get(&conn, &id)?;
-            let refunds =
-                refunds::for_payment(&conn, &payment.connection_id, &payment.external_id)?;
-            let settlement = match bt {
-                Some(bt) => balance_transactions::get(&conn, &payment.connection_id, &bt)?,
-                None => None,
-            };
-            let raw_json = serde_json::from_str::<serde_json::Value>(&raw)
-                .and_then(|v| serde_json::to_string_pretty(&v))
-                .unwrap_or(raw);
-            Ok(PaymentDetail {
-                payment,
-                refunds,
-                settlement,
-                raw_json,
-            })
-        })
-        .await
     }
 
     /// The request log, newest first: one connection (name or id) or all.

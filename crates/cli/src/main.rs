@@ -9,10 +9,10 @@ mod confirm;
 mod connections_cmd;
 mod credential_cmd;
 mod health_cmd;
+mod money_cmd;
 mod outbox_cmd;
 mod output;
 mod payments_cmd;
-mod webhook_cmd;
 
 use clap::{Args, Parser, Subcommand};
 use output::Output;
@@ -66,6 +66,12 @@ enum Command {
     Payments(PaymentsCommand),
     /// Gross, fees, refunds, net and payouts per provider and currency for a date range
     Dashboard(payments_cmd::DashboardArgs),
+    /// Payouts to your bank and whether their contents add up
+    #[command(subcommand)]
+    Payouts(money_cmd::PayoutsCommand),
+    /// Subscriptions: list, cancel at period end
+    #[command(subcommand)]
+    Subscriptions(money_cmd::SubscriptionsCommand),
     /// Logs kept by the workspace
     #[command(subcommand)]
     Log(LogCommand),
@@ -80,10 +86,6 @@ enum Command {
     /// OAuth sign-ins: refresh now, status
     #[command(subcommand)]
     Auth(auth_cmd::AuthCommand),
-    /// Provider webhooks: verify a signature, set a connection's secret, run the local
-    /// receiver, list received events
-    #[command(subcommand)]
-    Webhook(webhook_cmd::WebhookCommand),
 }
 
 #[derive(Subcommand, Debug)]
@@ -217,6 +219,8 @@ enum PaymentsCommand {
     List(payments_cmd::ListArgs),
     /// Write the payments a filter selects to a CSV file
     Export(payments_cmd::ExportArgs),
+    /// Ask a customer for money: make a payment link (Stripe, PayPal or Square) and print it
+    Request(money_cmd::RequestArgs),
     /// Refund a payment (all that is left, or --amount), through the outbox
     Refund(outbox_cmd::RefundArgs),
 }
@@ -522,6 +526,11 @@ async fn run(cli: Cli, out: &Output) -> Result<(), CommandError> {
             payments_cmd::export(&global, out, args).await
         }
         Command::Dashboard(args) => payments_cmd::dashboard(&global, out, args).await,
+        Command::Payments(PaymentsCommand::Request(args)) => {
+            money_cmd::request(&global, out, args).await
+        }
+        Command::Payouts(command) => money_cmd::payouts(&global, out, command).await,
+        Command::Subscriptions(command) => money_cmd::subscriptions(&global, out, command).await,
     }
 }
 

@@ -2,6 +2,7 @@
 //! Adapters and the UI read it instead of carrying their own constants.
 
 pub mod credentials;
+pub mod dashboards;
 mod oauth;
 
 use serde::{Deserialize, Serialize};

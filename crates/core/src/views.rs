@@ -250,8 +250,204 @@ pub struct PaymentDetail {
     pub payment: PaymentView,
     pub refunds: Vec<RefundView>,
     pub settlement: Option<SettlementView>,
+    /// Chargebacks against this payment.
+    pub disputes: Vec<DisputeView>,
+    /// The payout that carried this payment's money to the bank, when known.
+    pub payout: Option<PayoutView>,
+    /// What happened, oldest first: created → captured → refunded → disputed → paid out.
+    pub timeline: Vec<TimelineEntry>,
+    /// The payment in the provider's own dashboard (opened in the browser), when it has one.
+    pub dashboard_url: Option<String>,
     /// The provider's object as received, pretty-printed.
     pub raw_json: String,
+}
+
+/// One step in a payment's life.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct TimelineEntry {
+    /// RFC 3339 UTC.
+    pub at: String,
+    /// `created`, `captured`, `failed`, `refunded`, `refund_pending`, `disputed`, `paid_out`,
+    /// `available`.
+    pub kind: String,
+    /// What to show (“Refunded 12.50 EUR (requested by customer)”).
+    pub label: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct DisputeView {
+    pub external_id: String,
+    #[ts(type = "number")]
+    pub amount_minor: i64,
+    pub currency: String,
+    pub currency_exponent: u8,
+    /// The provider's status (`needs_response`, `under_review`, `won`, `lost`, …).
+    pub status: String,
+    pub reason: Option<String>,
+    /// RFC 3339 UTC.
+    pub evidence_due_by: Option<String>,
+    pub created_at: String,
+}
+
+/// A payout to the merchant's bank, with its reconciliation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct PayoutView {
+    pub id: String,
+    pub connection_id: String,
+    pub connection: String,
+    pub provider: String,
+    pub external_id: String,
+    #[ts(type = "number")]
+    pub amount_minor: i64,
+    pub currency: String,
+    pub currency_exponent: u8,
+    /// `pending`, `in_transit`, `paid`, `failed`, `canceled`, `unknown`.
+    pub status: String,
+    /// RFC 3339 UTC: expected or actual arrival.
+    pub arrival_date: Option<String>,
+    pub destination: Option<String>,
+    pub created_at: String,
+    /// Entries known for it (0 when the provider lists none, e.g. a PayPal withdrawal).
+    #[ts(type = "number")]
+    pub entries: i64,
+    /// What its entries add up to (net), in the payout's currency.
+    #[ts(type = "number")]
+    pub entries_net_minor: i64,
+    /// `amount − entries`, `null` when no entries are known; anything but 0 needs a look.
+    #[ts(type = "number | null")]
+    pub difference_minor: Option<i64>,
+}
+
+/// One line of a payout.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct PayoutEntryView {
+    pub external_id: String,
+    /// `charge`, `refund`, `fee`, `adjustment`, `dispute`, `payout`, `other`.
+    pub kind: String,
+    pub source_external_id: Option<String>,
+    /// Our id of the payment it is for, when stored (the row links to its detail).
+    pub payment_id: Option<String>,
+    #[ts(type = "number")]
+    pub gross_minor: i64,
+    #[ts(type = "number")]
+    pub fee_minor: i64,
+    #[ts(type = "number")]
+    pub net_minor: i64,
+    pub currency: String,
+    pub currency_exponent: u8,
+    pub created_at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct PayoutPage {
+    pub items: Vec<PayoutView>,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct PayoutDetail {
+    pub payout: PayoutView,
+    pub entries: Vec<PayoutEntryView>,
+    pub raw_json: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct SubscriptionView {
+    pub id: String,
+    pub connection_id: String,
+    pub connection: String,
+    pub provider: String,
+    pub external_id: String,
+    /// The customer's name or email when known, else the provider's customer id.
+    pub customer: Option<String>,
+    /// `active`, `trialing`, `past_due`, `paused`, `canceled`, `pending`, `unknown`.
+    pub status: String,
+    pub description: Option<String>,
+    #[ts(type = "number | null")]
+    pub amount_minor: Option<i64>,
+    pub currency: Option<String>,
+    pub currency_exponent: Option<u8>,
+    /// `day`, `week`, `month`, `year`.
+    pub interval: Option<String>,
+    #[ts(type = "number | null")]
+    pub interval_count: Option<i64>,
+    /// RFC 3339 UTC of the next charge.
+    pub next_charge_at: Option<String>,
+    pub cancel_at_period_end: bool,
+    /// A cancel is queued in the outbox and not yet confirmed by the provider.
+    pub cancel_pending: bool,
+    /// Why it cannot be cancelled from here (already canceled, provider cannot), if so.
+    pub cancel_blocked: Option<String>,
+    pub created_at: String,
+}
+
+/// Asking a customer for money (a quote, a deposit) with a link.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct NewPaymentRequest {
+    /// The connection (name or id) to ask through.
+    pub connection: String,
+    #[ts(type = "number")]
+    pub amount_minor: i64,
+    pub currency: String,
+    pub description: String,
+    pub customer_email: Option<String>,
+    /// When the user accepted a fallback: the connection that was unavailable (recorded).
+    pub fallback_from: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct PaymentRequestView {
+    pub id: String,
+    pub connection_id: String,
+    pub connection: String,
+    pub provider: String,
+    #[ts(type = "number")]
+    pub amount_minor: i64,
+    pub currency: String,
+    pub currency_exponent: u8,
+    pub description: String,
+    pub customer_email: Option<String>,
+    /// `queued`, `sending`, `created`, `failed`.
+    pub status: String,
+    /// The link to give the customer, once created.
+    pub url: Option<String>,
+    pub external_id: Option<String>,
+    pub error: Option<String>,
+    /// The connection that was unavailable when this one was used instead.
+    pub fallback_from: Option<String>,
+    pub outbox_item_id: String,
+    pub created_at: String,
+}
+
+/// A connection that can ask for money, and whether it can right now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct PaymentRequestOption {
+    pub connection_id: String,
+    pub connection: String,
+    pub provider: String,
+    /// False when its circuit breaker is open or it needs a reconnect.
+    pub available: bool,
+    /// Why not (“Stripe is not answering; retrying after 10:42”).
+    pub unavailable_reason: Option<String>,
+}
+
+/// What a CSV export wrote.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct ExportView {
+    pub path: String,
+    #[ts(type = "number")]
+    pub count: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]

@@ -12,6 +12,7 @@ pub mod disputes;
 mod migrations;
 pub mod oauth_grants;
 pub mod outbox;
+pub mod payment_requests;
 pub mod payments;
 pub mod payouts;
 pub mod rate_budget;

@@ -17,6 +17,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0010_auth_relay.sql"),
     include_str!("migrations/0011_payments_model.sql"),
     include_str!("migrations/0013_payments_search_and_totals.sql"),
+    include_str!("migrations/0014_payment_requests.sql"),
 ];
 
 pub(crate) const LATEST: i64 = MIGRATIONS.len() as i64;
