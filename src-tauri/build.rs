@@ -25,6 +25,7 @@ const COMMANDS: &[&str] = &[
     "payment_request_options",
     "request_payment",
     "list_payment_requests",
+    "open_payment_dashboard",
     "list_sync_runs",
     "list_requests",
     "get_backup_settings",

@@ -51,6 +51,7 @@ pub fn run() {
             payments_commands::payment_request_options,
             payments_commands::request_payment,
             payments_commands::list_payment_requests,
+            payments_commands::open_payment_dashboard,
             commands::get_payment,
             commands::list_sync_runs,
             commands::list_requests,

@@ -143,3 +143,26 @@ pub async fn list_payment_requests(
         .list_payment_requests(limit.unwrap_or(100))
         .await
 }
+
+/// Opens a payment in its provider's dashboard in the system browser. The address comes from
+/// the stored payment (catalogue data), never from the webview, so the UI cannot open
+/// arbitrary addresses.
+#[tauri::command]
+pub async fn open_payment_dashboard(state: State<'_, AppState>, id: String) -> Result<()> {
+    let detail = state.workspace().await?.get_payment(&id).await?;
+    let url = detail.dashboard_url.ok_or_else(|| {
+        CommandError::new(
+            switchboard_app::ErrorCode::InvalidInput,
+            format!(
+                "{} has no dashboard page Switchboard can link to.",
+                detail.payment.external_id
+            ),
+        )
+    })?;
+    opener::open_browser(&url).map_err(|e| {
+        CommandError::new(
+            switchboard_app::ErrorCode::Internal,
+            format!("could not open the browser: {e}. The address is {url}"),
+        )
+    })
+}

@@ -17,6 +17,15 @@ import type { NewStripeConnection } from "./bindings/NewStripeConnection";
 import type { OAuthDefaults } from "./bindings/OAuthDefaults";
 import type { PaymentDetail } from "./bindings/PaymentDetail";
 import type { PaymentPage } from "./bindings/PaymentPage";
+import type { PaymentFilter } from "./bindings/PaymentFilter";
+import type { DashboardView } from "./bindings/DashboardView";
+import type { ExportView } from "./bindings/ExportView";
+import type { NewPaymentRequest } from "./bindings/NewPaymentRequest";
+import type { PaymentRequestOption } from "./bindings/PaymentRequestOption";
+import type { PaymentRequestView } from "./bindings/PaymentRequestView";
+import type { PayoutDetail } from "./bindings/PayoutDetail";
+import type { PayoutPage } from "./bindings/PayoutPage";
+import type { SubscriptionView } from "./bindings/SubscriptionView";
 import type { ProviderInfo } from "./bindings/ProviderInfo";
 import type { ReconnectRequest } from "./bindings/ReconnectRequest";
 import type { RequestLogView } from "./bindings/RequestLogView";
@@ -178,13 +187,85 @@ export function cancelSync(connectionId: string | null): Promise<void> {
 }
 
 export interface PaymentQuery {
-  connection: string | null;
+  filter: PaymentFilter;
   limit: number;
   after: string | null;
+  /** Count every match too (`total`); costs more, so ask on a query's first page only. */
+  withTotal: boolean;
 }
 
+/** An empty filter: every payment. */
+export function allPayments(): PaymentFilter {
+  return {
+    provider: null,
+    connection: null,
+    status: null,
+    currency: null,
+    from: null,
+    to: null,
+    min_amount: null,
+    max_amount: null,
+    search: null,
+  };
+}
+
+/** One keyset page of the payments a filter selects, newest first. */
 export function listPayments(query: PaymentQuery): Promise<PaymentPage> {
   return call("list_payments", { ...query });
+}
+
+export function countPayments(filter: PaymentFilter): Promise<number> {
+  return call("count_payments", { filter });
+}
+
+/** Writes the payments a filter selects to a CSV file in the Downloads folder. */
+export function exportPaymentsCsv(filter: PaymentFilter): Promise<ExportView> {
+  return call("export_payments_csv", { filter });
+}
+
+/** Totals for the days `from` to `to` (`YYYY-MM-DD`, UTC, both included). */
+export function getDashboard(from: string, to: string): Promise<DashboardView> {
+  return call("get_dashboard", { from, to });
+}
+
+export function listPayouts(
+  connection: string | null,
+  limit: number,
+  after: string | null,
+): Promise<PayoutPage> {
+  return call("list_payouts", { connection, limit, after });
+}
+
+export function getPayout(id: string): Promise<PayoutDetail> {
+  return call("get_payout", { id });
+}
+
+export function listSubscriptions(connection: string | null): Promise<SubscriptionView[]> {
+  return call("list_subscriptions", { connection });
+}
+
+/** Asks the provider to stop the subscription when its period ends (through the outbox). */
+export function cancelSubscription(id: string): Promise<SubscriptionView> {
+  return call("cancel_subscription", { id });
+}
+
+/** The connections that can ask for money, and whether each can right now. */
+export function paymentRequestOptions(): Promise<PaymentRequestOption[]> {
+  return call("payment_request_options", {});
+}
+
+/** Creates a payment link (through the outbox) and returns the request as it is then. */
+export function requestPayment(input: NewPaymentRequest): Promise<PaymentRequestView> {
+  return call("request_payment", { input });
+}
+
+export function listPaymentRequests(limit: number): Promise<PaymentRequestView[]> {
+  return call("list_payment_requests", { limit });
+}
+
+/** Opens the payment in its provider's dashboard, in the system browser. */
+export function openPaymentDashboard(id: string): Promise<void> {
+  return call<null>("open_payment_dashboard", { id }).then(() => undefined);
 }
 
 export function getPayment(id: string): Promise<PaymentDetail> {

@@ -46,6 +46,8 @@ export function payment(index: number, overrides: Partial<PaymentView> = {}): Pa
     customer: `customer${index}@example.com`,
     description: `Order ${index}`,
     created_at: "2024-05-01T10:00:00Z",
+    method: "card",
+    customer_email: `customer${index}@example.com`,
     ...overrides,
   };
 }

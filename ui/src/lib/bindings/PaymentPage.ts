@@ -7,6 +7,7 @@ export type PaymentPage = { items: Array<PaymentView>,
  */
 next_cursor: string | null, 
 /**
- * All payments matching the filter (for the scroll height).
+ * All payments matching the filter (for the scroll height), when it was asked for: counting
+ * costs more than a page at a million rows, so only the first page of a query counts.
  */
-total: number, };
+total: number | null, };

@@ -16,4 +16,8 @@ currency_exponent: number,
 /**
  * `succeeded`, `pending`, `failed`, or `unknown` when the provider sent a value we do not know.
  */
-status: string, customer: string | null, description: string | null, created_at: string, };
+status: string, customer: string | null, description: string | null, created_at: string, 
+/**
+ * `card`, `paypal`, `bank_transfer`, `wallet`, `cash`, `other`; unknown when `null`.
+ */
+method: string | null, customer_email: string | null, };

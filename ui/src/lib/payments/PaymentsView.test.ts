@@ -1,9 +1,12 @@
 import { fireEvent, render, screen, waitFor, within } from "@testing-library/svelte";
-import { describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
+import { allPayments } from "../api";
 import { AppState } from "../state/app.svelte";
 import { connection, page, payment } from "../../test/fixtures";
 import { callsOf, mockCommands } from "../../test/ipc";
+import { paymentDetail } from "../../test/paymentFixtures";
 import { formatMoney } from "../money";
+import { paymentFilters } from "./filterState.svelte";
 import { PAGE_SIZE, ROW_HEIGHT } from "./loader.svelte";
 import PaymentsView from "./PaymentsView.svelte";
 
@@ -31,6 +34,8 @@ function scrollTo(grid: HTMLElement, top: number) {
   fireEvent.scroll(grid);
 }
 
+beforeEach(() => paymentFilters.reset());
+
 describe("payments table", () => {
   it("keeps at most a couple of hundred rows in the DOM at 100k payments", async () => {
     const calls = mockCommands({ list_payments: pagedPayments(TOTAL) });
@@ -39,7 +44,9 @@ describe("payments table", () => {
     const rows = await screen.findAllByTestId("payment-row");
     expect(rows.length).toBeGreaterThan(10);
     expect(rows.length).toBeLessThanOrEqual(200);
-    expect(callsOf(calls, "list_payments")).toEqual([{ connection: null, limit: PAGE_SIZE, after: null }]);
+    expect(callsOf(calls, "list_payments")).toEqual([
+      { filter: allPayments(), limit: PAGE_SIZE, after: null, withTotal: true },
+    ]);
 
     const grid = screen.getByTestId("payments-table");
     expect(grid.getAttribute("aria-rowcount")).toBe(String(TOTAL + 1));
@@ -48,7 +55,7 @@ describe("payments table", () => {
     expect(body.style.height).toBe(`${TOTAL * ROW_HEIGHT}px`);
     expect(rows[0]!.dataset.externalId).toBe("ch_0");
     expect(within(rows[0]!).getByTestId("amount").textContent).toBe(formatMoney(1234, "EUR", 2));
-    expect(screen.getByTestId("payments-total").textContent).toContain("100,000");
+    expect(screen.getByTestId("payments-count").textContent?.trim()).toBe("100,000 payments");
   });
 
   it("loads the next page with the cursor when scrolled towards it", async () => {
@@ -61,9 +68,11 @@ describe("payments table", () => {
 
     await waitFor(() =>
       expect(callsOf(calls, "list_payments")).toContainEqual({
-        connection: null,
+        filter: allPayments(),
         limit: PAGE_SIZE,
         after: "cursor-1",
+        // The count comes from the first page only.
+        withTotal: false,
       }),
     );
     await waitFor(() =>
@@ -102,9 +111,10 @@ describe("payments table", () => {
 
     await waitFor(() =>
       expect(callsOf(calls, "list_payments")).toContainEqual({
-        connection: "conn-2",
+        filter: { ...allPayments(), connection: "conn-2" },
         limit: PAGE_SIZE,
         after: null,
+        withTotal: true,
       }),
     );
   });
@@ -113,6 +123,7 @@ describe("payments table", () => {
     const calls = mockCommands({
       list_payments: pagedPayments(5),
       get_payment: (args) => ({
+        ...paymentDetail(1),
         payment: payment(1, { refunded_minor: 500 }),
         refunds: [
           {

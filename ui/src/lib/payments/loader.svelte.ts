@@ -3,6 +3,7 @@
 import * as api from "../api";
 import type { ApiError } from "../api";
 import { toApiError } from "../api";
+import type { PaymentFilter } from "../bindings/PaymentFilter";
 import type { PaymentView } from "../bindings/PaymentView";
 
 export const PAGE_SIZE = 200;
@@ -16,17 +17,22 @@ export class PaymentLoader {
   version = $state(0);
   /** Count of all matching payments (null until the first page arrives). */
   total = $state<number | null>(null);
+  /** Currencies and statuses seen in the loaded rows (for the filter's choices); read with `version`. */
+  readonly currencies = new Set<string>();
+  readonly statuses = new Set<string>();
   loading = $state(false);
   error = $state<ApiError | null>(null);
 
   private cursor: string | null = null;
+  /** The first page's count; later pages do not count again. */
+  private counted: number | null = null;
   private finished = false;
   private wanted = 0;
   private disposed = false;
 
   /** `generation` only tells loaders of the same query apart after the data changed. */
   constructor(
-    private readonly connection: string | null,
+    readonly filter: PaymentFilter,
     readonly generation = 0,
   ) {}
 
@@ -54,17 +60,27 @@ export class PaymentLoader {
     this.loading = true;
     try {
       while (!this.disposed && !this.finished && this.rows.length <= this.wanted) {
+        const first = this.cursor === null;
         const page = await api.listPayments({
-          connection: this.connection,
+          filter: this.filter,
           limit: PAGE_SIZE,
           after: this.cursor,
+          // Counting costs more than a page: only the first page of a query asks.
+          withTotal: first,
         });
         if (this.disposed) return;
         this.rows.push(...page.items);
+        for (const item of page.items) {
+          this.currencies.add(item.currency);
+          this.statuses.add(item.status);
+        }
+        if (first) this.counted = page.total;
         this.cursor = page.next_cursor;
         this.finished = page.next_cursor === null || page.items.length === 0;
         // On the last page the loaded rows are the truth, whatever the count said.
-        this.total = this.finished ? this.rows.length : Math.max(page.total, this.rows.length);
+        this.total = this.finished
+          ? this.rows.length
+          : Math.max(this.counted ?? 0, this.rows.length);
         this.version += 1;
       }
     } catch (error) {
