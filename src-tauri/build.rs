@@ -26,6 +26,7 @@ const COMMANDS: &[&str] = &[
     "request_payment",
     "list_payment_requests",
     "open_payment_dashboard",
+    "open_payment_request",
     "list_sync_runs",
     "list_requests",
     "get_backup_settings",

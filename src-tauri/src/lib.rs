@@ -52,6 +52,7 @@ pub fn run() {
             payments_commands::request_payment,
             payments_commands::list_payment_requests,
             payments_commands::open_payment_dashboard,
+            payments_commands::open_payment_request,
             commands::get_payment,
             commands::list_sync_runs,
             commands::list_requests,

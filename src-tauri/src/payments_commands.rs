@@ -166,3 +166,22 @@ pub async fn open_payment_dashboard(state: State<'_, AppState>, id: String) -> R
         )
     })
 }
+
+/// Opens a payment request's link in the system browser (the stored link, never an address
+/// from the webview).
+#[tauri::command]
+pub async fn open_payment_request(state: State<'_, AppState>, id: String) -> Result<()> {
+    let request = state.workspace().await?.payment_request(&id).await?;
+    let url = request.url.ok_or_else(|| {
+        CommandError::new(
+            switchboard_app::ErrorCode::InvalidInput,
+            "The provider has not made this link yet; Switchboard keeps trying.",
+        )
+    })?;
+    opener::open_browser(&url).map_err(|e| {
+        CommandError::new(
+            switchboard_app::ErrorCode::Internal,
+            format!("could not open the browser: {e}. The link is {url}"),
+        )
+    })
+}

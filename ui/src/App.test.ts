@@ -1,11 +1,22 @@
 import { fireEvent, render, screen, waitFor, within } from "@testing-library/svelte";
 import { emit } from "@tauri-apps/api/event";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import App from "./App.svelte";
 import type { ConnectionView } from "./lib/bindings/ConnectionView";
 import type { WorkspaceInfo } from "./lib/bindings/WorkspaceInfo";
 import { connection, health, page, request, run, stripe, xero, xeroConnection } from "./test/fixtures";
+import { dashboard, subscription } from "./test/dashboardFixtures";
+import { paymentDetail, payout, payoutDetail, payoutPage } from "./test/paymentFixtures";
 import { callsOf, deferred, mockCommands, type Handler } from "./test/ipc";
+
+// jsdom has no canvas; the Dashboard's chart is tested on its own (DashboardView.test.ts).
+vi.mock("chart.js", () => {
+  class Chart {
+    static register() {}
+    destroy() {}
+  }
+  return { Chart, BarController: {}, BarElement: {}, CategoryScale: {}, LinearScale: {}, Tooltip: {}, Legend: {} };
+});
 
 const demo: WorkspaceInfo = { kind: "demo", path: "/data/switchboard/demo" };
 const real: WorkspaceInfo = { kind: "real", path: "/data/switchboard" };
@@ -25,6 +36,10 @@ function workspace(start: WorkspaceInfo, handlers: Record<string, Handler> = {})
       connections.length === 0 ? { items: [], next_cursor: null, total: 0 } : page(0, args.limit as number, 3),
     list_sync_runs: () => [],
     list_requests: () => [],
+    get_dashboard: () => dashboard(),
+    list_payment_requests: () => [],
+    list_subscriptions: () => [subscription()],
+    list_payouts: () => ({ items: [], next_cursor: null }),
     ...handlers,
   });
 }
@@ -122,13 +137,140 @@ describe("app", () => {
     expect(screen.getByTestId("nav-connections").getAttribute("aria-current")).toBe("page");
     await waitFor(() => expect(document.activeElement?.textContent).toBe("Connections"));
 
-    await fireEvent.keyDown(window, { key: "4", code: "Digit4", altKey: true });
+    await fireEvent.keyDown(window, { key: "7", code: "Digit7", altKey: true });
     expect(screen.getByTestId("nav-messages").getAttribute("aria-current")).toBe("page");
 
-    await fireEvent.keyDown(window, { key: "2", code: "Digit2", altKey: true });
+    await fireEvent.keyDown(window, { key: "3", code: "Digit3", altKey: true });
     await screen.findAllByTestId("payment-row");
     await fireEvent.keyDown(window, { key: "/" });
-    expect(document.activeElement).toBe(screen.getByTestId("connection-filter"));
+    // The Payments screen's own search (or filter) takes the focus.
+    expect(document.activeElement?.hasAttribute("data-shortcut-search")).toBe(true);
+    expect(screen.getByRole("main").contains(document.activeElement)).toBe(true);
+  });
+
+  it("reaches the Dashboard, Payouts and Subscriptions from the sidebar and by shortcut", async () => {
+    const calls = workspace(demo);
+    render(App);
+    await screen.findAllByTestId("payment-row");
+    const nav = screen.getByRole("navigation", { name: "Main" });
+    expect(within(nav).getAllByRole("button").map((b) => b.textContent?.replace(/g \w$/, "").trim())).toEqual([
+      "Dashboard",
+      "Connections",
+      "Payments",
+      "Payouts",
+      "Subscriptions",
+      "Sync activity",
+      "Messages",
+      "Settings",
+    ]);
+    expect(screen.getByTestId("nav-dashboard").getAttribute("aria-keyshortcuts")).toBe("g d Alt+1");
+
+    await fireEvent.keyDown(window, { key: "g" });
+    await fireEvent.keyDown(window, { key: "d" });
+    expect(screen.getByTestId("nav-dashboard").getAttribute("aria-current")).toBe("page");
+    await screen.findByTestId("dashboard-view");
+    await waitFor(() => expect(document.activeElement?.textContent).toBe("Dashboard"));
+    // "/" focuses the Dashboard's period.
+    await fireEvent.keyDown(window, { key: "/" });
+    expect(document.activeElement).toBe(screen.getByTestId("dashboard-period"));
+    (document.activeElement as HTMLElement).blur();
+
+    await fireEvent.keyDown(window, { key: "g" });
+    await fireEvent.keyDown(window, { key: "u" });
+    expect(screen.getByTestId("nav-subscriptions").getAttribute("aria-current")).toBe("page");
+    expect(await screen.findAllByTestId("subscription-row")).toHaveLength(1);
+
+    await fireEvent.keyDown(window, { key: "4", code: "Digit4", altKey: true });
+    expect(screen.getByTestId("nav-payouts").getAttribute("aria-current")).toBe("page");
+    await waitFor(() => expect(callsOf(calls, "list_payouts").length).toBeGreaterThan(0));
+
+    await fireEvent.keyDown(window, { key: "1", code: "Digit1", altKey: true });
+    expect(screen.getByTestId("nav-dashboard").getAttribute("aria-current")).toBe("page");
+  });
+
+  it("goes from a payment to its payout and from a payout's entry to its payment", async () => {
+    const calls = workspace(demo, {
+      get_payment: (args) =>
+        paymentDetail(Number(String(args.id).replace("pay-", "")), args.id === "pay-0" ? { payout: payout() } : {}),
+      list_payouts: () => payoutPage([payout()]),
+      get_payout: () => payoutDetail(),
+    });
+    render(App);
+    const rows = await screen.findAllByTestId("payment-row");
+    await fireEvent.click(rows[0]!);
+    await fireEvent.click(await screen.findByTestId("open-payout"));
+
+    expect(screen.getByTestId("nav-payouts").getAttribute("aria-current")).toBe("page");
+    expect(await screen.findByTestId("payout-detail")).toBeTruthy();
+    await waitFor(() => expect(callsOf(calls, "get_payout")).toContainEqual({ id: "payout-1" }));
+
+    const entry = (await screen.findAllByTestId("payout-entry-open"))[0]!;
+    await fireEvent.click(entry);
+    expect(screen.getByTestId("nav-payments").getAttribute("aria-current")).toBe("page");
+    expect(await screen.findByTestId("payment-drawer")).toBeTruthy();
+    await waitFor(() => expect(callsOf(calls, "get_payment")).toContainEqual({ id: "pay-1" }));
+
+    // Moving on by the sidebar does not reopen either of them.
+    await fireEvent.click(screen.getByTestId("nav-payouts"));
+    await fireEvent.click(screen.getByTestId("nav-payments"));
+    await screen.findAllByTestId("payment-row");
+    expect(screen.queryByTestId("payment-drawer")).toBeNull();
+  });
+
+  describe("first screen", () => {
+    it("is the Dashboard for a business with a payment connection", async () => {
+      const calls = workspace(real, { list_connections: () => [connection({ name: "Main" })] });
+      render(App);
+      expect((await screen.findAllByTestId("dashboard-currency-card")).length).toBeGreaterThan(0);
+      expect(screen.getByTestId("nav-dashboard").getAttribute("aria-current")).toBe("page");
+      // Payments never loaded on the way there.
+      expect(callsOf(calls, "list_payments")).toHaveLength(0);
+      expect(within(screen.getByRole("main")).getByTestId("request-payment")).toBeTruthy();
+    });
+
+    it("is the Dashboard for PayPal or Square too", async () => {
+      workspace(real, {
+        list_connections: () => [xeroConnection(), connection({ provider: "square", provider_name: "Square" })],
+      });
+      render(App);
+      await screen.findAllByTestId("dashboard-currency-card");
+      expect(screen.getByTestId("nav-dashboard").getAttribute("aria-current")).toBe("page");
+    });
+
+    it("stays Payments in the demo", async () => {
+      const calls = workspace(demo);
+      render(App);
+      await screen.findAllByTestId("payment-row");
+      expect(screen.getByTestId("nav-payments").getAttribute("aria-current")).toBe("page");
+      expect(callsOf(calls, "get_dashboard")).toHaveLength(0);
+    });
+
+    it("is Payments when no connection takes payments", async () => {
+      workspace(real, { list_connections: () => [xeroConnection()] });
+      render(App);
+      await waitFor(() => expect(screen.getByTestId("nav-payments").getAttribute("aria-current")).toBe("page"));
+    });
+
+    it("shows the workspace opening until it knows, and keeps a screen chosen meanwhile", async () => {
+      const opened = deferred<WorkspaceInfo>();
+      workspace(real, { get_workspace: () => opened.promise, list_connections: () => [connection()] });
+      render(App);
+      expect(screen.getByRole("main").textContent).toContain("Opening your workspace");
+      await fireEvent.click(screen.getByTestId("nav-subscriptions"));
+      opened.resolve(real);
+      expect(await screen.findAllByTestId("subscription-row")).toHaveLength(1);
+      expect(screen.getByTestId("nav-subscriptions").getAttribute("aria-current")).toBe("page");
+    });
+
+    it("sends the Dashboard's Connect button to Connections", async () => {
+      workspace(real, { list_connections: () => [xeroConnection()] });
+      render(App);
+      await waitFor(() => expect(screen.getByTestId("nav-payments").getAttribute("aria-current")).toBe("page"));
+      await fireEvent.click(screen.getByTestId("nav-dashboard"));
+      const empty = screen.getByTestId("dashboard-no-connection");
+      await fireEvent.click(within(empty).getByRole("button", { name: "Go to Connections" }));
+      expect(screen.getByTestId("nav-connections").getAttribute("aria-current")).toBe("page");
+    });
   });
 
   it("shows a workspace error plainly", async () => {

@@ -10,6 +10,7 @@ use crate::outbox::{LinkPayload, PAYMENT_LINK, SUBSCRIPTION_CANCEL, kind};
 use crate::sync::blocking;
 use crate::workspace::{Workspace, catalogue_name};
 use crate::{Result, adapters, errors};
+use switchboard_core::money::{ExtraDigits, MoneyError, parse_decimal};
 use switchboard_core::views::{
     CircuitState, ConnectionStatus, ConnectionView, NewPaymentRequest, PaymentRequestOption,
     PaymentRequestView, SubscriptionView,
@@ -80,7 +81,24 @@ impl Workspace {
         }
         let currency =
             Currency::parse(&input.currency).map_err(|e| errors::invalid(e.to_string()))?;
-        if input.amount_minor <= 0 {
+        let amount_minor = match (&input.amount, input.amount_minor) {
+            (Some(text), None) => parse_decimal(text, currency.iso_exponent(), ExtraDigits::Reject)
+                .map_err(|e| match e {
+                    MoneyError::TooPrecise(..) => errors::invalid(format!(
+                        "{} has {} decimal(s): {text} has more.",
+                        currency.code(),
+                        currency.iso_exponent()
+                    )),
+                    other => errors::invalid(other.to_string()),
+                })?,
+            (None, Some(minor)) => minor,
+            _ => {
+                return Err(errors::invalid(
+                    "Give the amount once: as a decimal (`amount`) or in minor units (`amount_minor`).",
+                ));
+            }
+        };
+        if amount_minor <= 0 {
             return Err(errors::invalid("Ask for more than zero."));
         }
         let description = input.description.trim().to_string();
@@ -111,7 +129,7 @@ impl Workspace {
             return Err(self.refusal_with_fallback(&connection, why).await?);
         }
         let payload = LinkPayload {
-            amount_minor: input.amount_minor,
+            amount_minor,
             currency: currency.code().to_string(),
             currency_exponent: currency.iso_exponent(),
             description,
@@ -182,6 +200,12 @@ impl Workspace {
             ErrorCode::CircuitOpen
         };
         Ok(CommandError::new(code, message).retryable(true))
+    }
+
+    /// One payment request by id.
+    pub async fn payment_request(&self, id: &str) -> Result<PaymentRequestView> {
+        let id = id.to_string();
+        blocking(&self.store, move |s| payment_requests::get(&s.conn(), &id)).await
     }
 
     pub async fn list_payment_requests(&self, limit: usize) -> Result<Vec<PaymentRequestView>> {

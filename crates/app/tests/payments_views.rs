@@ -253,7 +253,8 @@ async fn a_payment_request_is_checked_before_anything_is_queued() {
     let request =
         |amount: i64, currency: &str, description: &str, email: Option<&str>| NewPaymentRequest {
             connection: "Main".into(),
-            amount_minor: amount,
+            amount: None,
+            amount_minor: Some(amount),
             currency: currency.into(),
             description: description.into(),
             customer_email: email.map(str::to_string),
@@ -265,6 +266,29 @@ async fn a_payment_request_is_checked_before_anything_is_queued() {
         (request(100, "EUR", "  ", None), "what the payment is for"),
         (request(100, "EUR", "Deposit", Some("ada@")), "email"),
         (request(100, "EUR", &"x".repeat(251), None), "250"),
+        (
+            NewPaymentRequest {
+                amount: Some("12.505".into()),
+                amount_minor: None,
+                ..request(1, "EUR", "Deposit", None)
+            },
+            "EUR has 2 decimal(s): 12.505 has more",
+        ),
+        (
+            NewPaymentRequest {
+                amount: Some("1000.5".into()),
+                amount_minor: None,
+                ..request(1, "JPY", "Deposit", None)
+            },
+            "JPY has 0 decimal(s)",
+        ),
+        (
+            NewPaymentRequest {
+                amount: Some("12".into()),
+                ..request(1200, "EUR", "Deposit", None)
+            },
+            "once",
+        ),
     ] {
         let e = ws.request_payment(bad).await.unwrap_err();
         assert_eq!(e.code, ErrorCode::InvalidInput, "{}", e.message);

@@ -74,7 +74,8 @@ pub async fn request(global: &Global, out: &Output, args: RequestArgs) -> Result
     let request = workspace
         .request_payment(NewPaymentRequest {
             connection: args.connection,
-            amount_minor: args.amount,
+            amount: None,
+            amount_minor: Some(args.amount),
             currency: args.currency,
             description: args.description,
             customer_email: args.email,

@@ -394,8 +394,13 @@ pub struct SubscriptionView {
 pub struct NewPaymentRequest {
     /// The connection (name or id) to ask through.
     pub connection: String,
-    #[ts(type = "number")]
-    pub amount_minor: i64,
+    /// The amount as the user typed it, a decimal in `currency` (`12.50`; `1200` for JPY): Rust
+    /// reads it with the currency's exponent and refuses extra decimals. Give this or
+    /// `amount_minor`.
+    pub amount: Option<String>,
+    /// The amount in the currency's minor units (the CLI's `--amount`).
+    #[ts(type = "number | null")]
+    pub amount_minor: Option<i64>,
     pub currency: String,
     pub description: String,
     pub customer_email: Option<String>,

@@ -259,6 +259,11 @@ export function requestPayment(input: NewPaymentRequest): Promise<PaymentRequest
   return call("request_payment", { input });
 }
 
+/** Opens a payment request's link in the system browser. */
+export function openPaymentRequest(id: string): Promise<void> {
+  return call<null>("open_payment_request", { id }).then(() => undefined);
+}
+
 export function listPaymentRequests(limit: number): Promise<PaymentRequestView[]> {
   return call("list_payment_requests", { limit });
 }

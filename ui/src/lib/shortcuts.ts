@@ -1,11 +1,24 @@
-// Global keyboard shortcuts: "g" then a letter, or Alt+1..5, to switch screens; "/" to focus
-// the screen's search or filter. Pure logic over KeyboardEvent-like values, so it is testable.
+// Global keyboard shortcuts: "g" then a letter, or Alt+1..9 (the first nine screens), to switch
+// screens; "/" to focus the screen's search or filter. Pure logic over KeyboardEvent-like values,
+// so it is testable.
 
-export type Screen = "connections" | "payments" | "sync" | "messages" | "settings";
+export type Screen =
+  | "dashboard"
+  | "connections"
+  | "payments"
+  | "payouts"
+  | "subscriptions"
+  | "sync"
+  | "messages"
+  | "settings";
 
+/** The screens in sidebar order; Alt+N opens the N-th (N up to 9). */
 export const SCREENS: { id: Screen; label: string; key: string }[] = [
+  { id: "dashboard", label: "Dashboard", key: "d" },
   { id: "connections", label: "Connections", key: "c" },
   { id: "payments", label: "Payments", key: "p" },
+  { id: "payouts", label: "Payouts", key: "o" },
+  { id: "subscriptions", label: "Subscriptions", key: "u" },
   { id: "sync", label: "Sync activity", key: "s" },
   { id: "messages", label: "Messages", key: "m" },
   { id: "settings", label: "Settings", key: "t" },
@@ -48,7 +61,7 @@ export function createShortcuts(): (event: ShortcutKey) => ShortcutAction {
       prefixAt = null;
       const digit = /^Digit(\d)$/.exec(event.code)?.[1] ?? event.key;
       const index = Number.parseInt(digit, 10) - 1;
-      const screen = SCREENS[index];
+      const screen = index >= 0 && index < 9 ? SCREENS[index] : undefined;
       return screen ? { kind: "navigate", screen: screen.id } : null;
     }
     const key = event.key.toLowerCase();

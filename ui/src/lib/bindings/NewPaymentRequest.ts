@@ -7,7 +7,17 @@ export type NewPaymentRequest = {
 /**
  * The connection (name or id) to ask through.
  */
-connection: string, amount_minor: number, currency: string, description: string, customer_email: string | null, 
+connection: string, 
+/**
+ * The amount as the user typed it, a decimal in `currency` (`12.50`; `1200` for JPY): Rust
+ * reads it with the currency's exponent and refuses extra decimals. Give this or
+ * `amount_minor`.
+ */
+amount: string | null, 
+/**
+ * The amount in the currency's minor units (the CLI's `--amount`).
+ */
+amount_minor: number | null, currency: string, description: string, customer_email: string | null, 
 /**
  * When the user accepted a fallback: the connection that was unavailable (recorded).
  */
