@@ -20,6 +20,7 @@ mod requests;
 pub mod scheduler;
 pub mod sync;
 mod tokens;
+pub mod webhooks;
 mod workspace;
 
 pub use backup::{

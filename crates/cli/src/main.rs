@@ -13,6 +13,7 @@ mod money_cmd;
 mod outbox_cmd;
 mod output;
 mod payments_cmd;
+mod webhook_cmd;
 
 use clap::{Args, Parser, Subcommand};
 use output::Output;
@@ -86,6 +87,10 @@ enum Command {
     /// OAuth sign-ins: refresh now, status
     #[command(subcommand)]
     Auth(auth_cmd::AuthCommand),
+    /// Provider webhooks: verify a signature, set a connection's secret, run the local
+    /// receiver, list received events
+    #[command(subcommand)]
+    Webhook(webhook_cmd::WebhookCommand),
 }
 
 #[derive(Subcommand, Debug)]
@@ -374,6 +379,7 @@ async fn run(cli: Cli, out: &Output) -> Result<(), CommandError> {
             auth_cmd::connect("quickbooks", args, &global, out).await
         }
         Command::Auth(command) => auth_cmd::run(command, &global, out).await,
+        Command::Webhook(command) => webhook_cmd::run(command, &global, out).await,
         Command::Health(args) => health_cmd::health(&global, out, args).await,
         Command::Backup(command) => backup_cmd::run(command, &global, out).await,
         Command::Connections(ConnectionsCommand::Test(args)) => {

@@ -10,6 +10,7 @@ pub mod limiter;
 pub mod oauth;
 pub mod square;
 pub mod stripe;
+pub mod webhooks;
 
 pub use error::{ProviderError, ProviderErrorKind};
 

@@ -25,6 +25,7 @@ pub mod sync_leases;
 pub mod sync_runs;
 pub mod totals;
 mod upsert;
+pub mod webhook_events;
 pub mod workspace;
 
 use rusqlite::Connection;

@@ -16,6 +16,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0009_oauth.sql"),
     include_str!("migrations/0010_auth_relay.sql"),
     include_str!("migrations/0011_payments_model.sql"),
+    include_str!("migrations/0012_webhooks.sql"),
     include_str!("migrations/0013_payments_search_and_totals.sql"),
     include_str!("migrations/0014_payment_requests.sql"),
 ];

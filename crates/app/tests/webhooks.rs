@@ -1,0 +1,510 @@
+//! The local webhook receiver against a real workspace: signatures made with the verified
+//! signing helpers (`switchboard_providers::webhooks`, checked against Stripe's and Square's
+//! own libraries in `providers/tests/webhook_vectors.rs`), real HTTP on loopback, the events
+//! table, the rotation of secrets, and the sync an accepted event asks for.
+
+mod common;
+
+use std::sync::{Arc, Mutex};
+use switchboard_app::webhooks::{
+    self, DEFAULT_PORT, SyncRequest, WebhookOutcome, WebhookReceiver, square, stripe,
+};
+use switchboard_app::{OAuthConnect, Trigger, Workspace};
+use switchboard_core::secret::SecretString;
+
+const SECRET: &str = "whsec_test-receiver-first-3c1d";
+const NEXT_SECRET: &str = "whsec_test-receiver-second-6e2a";
+const SQUARE_KEY: &str = "sq-test-receiver-key-77f0";
+const SQUARE_URL: &str = "https://tunnel.example.net/hooks/square";
+
+fn secret(s: &str) -> SecretString {
+    SecretString::new(s)
+}
+
+fn now() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+fn stripe_event(id: &str) -> String {
+    serde_json::json!({
+        "id": id,
+        "object": "event",
+        "api_version": "2023-08-16",
+        "created": now(),
+        "data": {"object": {"id": "ch_3Receiver0001", "object": "charge"}},
+        "livemode": false,
+        "pending_webhooks": 1,
+        "request": {"id": null, "idempotency_key": null},
+        "type": "charge.succeeded",
+    })
+    .to_string()
+}
+
+fn square_event(id: &str, created_at: &str) -> String {
+    serde_json::json!({
+        "merchant_id": "MLQW9E2KZ8H1T",
+        "type": "payment.updated",
+        "event_id": id,
+        "created_at": created_at,
+        "data": {"type": "payment", "id": "pay_1", "object": {"payment": {"id": "pay_1"}}},
+    })
+    .to_string()
+}
+
+/// The connection ids the receiver asked to sync, in order.
+#[derive(Clone, Default)]
+struct Requests(Arc<Mutex<Vec<String>>>);
+
+impl Requests {
+    fn callback(&self) -> SyncRequest {
+        let seen = self.0.clone();
+        Arc::new(move |id: String| seen.lock().unwrap().push(id))
+    }
+
+    fn taken(&self) -> Vec<String> {
+        std::mem::take(&mut *self.0.lock().unwrap())
+    }
+}
+
+struct Post {
+    status: u16,
+    answer: serde_json::Value,
+}
+
+async fn post(url: &str, headers: &[(&str, &str)], body: impl Into<reqwest::Body>) -> Post {
+    let mut request = reqwest::Client::new().post(url).body(body);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    let text = response.text().await.unwrap();
+    Post {
+        status,
+        answer: serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)),
+    }
+}
+
+async fn post_stripe(receiver: &WebhookReceiver, id: &str, header: &str, body: &str) -> Post {
+    post(
+        &receiver.endpoint(id),
+        &[
+            ("Stripe-Signature", header),
+            ("Content-Type", "application/json"),
+        ],
+        body.to_string(),
+    )
+    .await
+}
+
+async fn last_event(workspace: &Workspace) -> webhooks::WebhookEvent {
+    workspace
+        .list_webhook_events(None, 1)
+        .await
+        .unwrap()
+        .remove(0)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stripe_events_are_verified_recorded_and_ask_for_a_sync() {
+    let f = common::fixture(5).await;
+    let main = f.workspace.find_connection("Main").await.unwrap();
+    let setup = f
+        .workspace
+        .set_webhook_secret("Main", secret(SECRET), None)
+        .await
+        .unwrap();
+    assert!(!setup.previous_kept);
+    assert_eq!(setup.path, format!("/webhooks/{}", main.id));
+    let requests = Requests::default();
+    let receiver = f
+        .workspace
+        .start_webhook_receiver(Some(0), requests.callback())
+        .await
+        .unwrap();
+    assert!(receiver.local_addr().ip().is_loopback());
+
+    // A correctly signed event: 200 at once, the sync asked for, an accepted row.
+    let body = stripe_event("evt_receiver_1");
+    let header = stripe::signature_header(&secret(SECRET), now(), body.as_bytes());
+    let answer = post_stripe(&receiver, &main.id, &header, &body).await;
+    assert_eq!(answer.status, 200, "{:?}", answer.answer);
+    assert_eq!(answer.answer["outcome"], "accepted");
+    assert_eq!(requests.taken(), vec![main.id.clone()]);
+    let row = last_event(&f.workspace).await;
+    assert_eq!(row.outcome, WebhookOutcome::Accepted);
+    assert_eq!(row.event_id.as_deref(), Some("evt_receiver_1"));
+    assert_eq!(row.event_type.as_deref(), Some("charge.succeeded"));
+    assert_eq!(row.connection, "Main");
+    assert_eq!(row.provider, "stripe");
+    assert_eq!(row.reason, None);
+
+    // Tampered after signing: 400, a rejected row with the reason, no sync.
+    let tampered = body.replace("ch_3Receiver0001", "ch_3Receiver0002");
+    let answer = post_stripe(&receiver, &main.id, &header, &tampered).await;
+    assert_eq!(answer.status, 400);
+    let reason = answer.answer["reason"].as_str().unwrap().to_string();
+    assert!(reason.contains("no v1 signature matches"), "{reason}");
+    let row = last_event(&f.workspace).await;
+    assert_eq!(row.outcome, WebhookOutcome::Rejected);
+    assert_eq!(row.reason.as_deref(), Some(reason.as_str()));
+    assert_eq!(
+        row.event_id, None,
+        "nothing unverified is recorded as the event"
+    );
+
+    // The same event again, freshly signed (a duplicate delivery or a replay): acknowledged so
+    // the provider stops retrying, but rejected as a replay and not synced again.
+    let again = stripe::signature_header(&secret(SECRET), now(), body.as_bytes());
+    let answer = post_stripe(&receiver, &main.id, &again, &body).await;
+    assert_eq!(answer.status, 200);
+    assert_eq!(answer.answer["outcome"], "rejected");
+    let row = last_event(&f.workspace).await;
+    assert_eq!(row.outcome, WebhookOutcome::Rejected);
+    assert_eq!(row.event_id.as_deref(), Some("evt_receiver_1"));
+    assert!(
+        row.reason
+            .as_deref()
+            .unwrap()
+            .starts_with("replay: event evt_receiver_1 was already accepted"),
+        "{row:?}"
+    );
+
+    // Signed ten minutes ago: outside the 300 s tolerance.
+    let old_body = stripe_event("evt_receiver_old");
+    let old = stripe::signature_header(&secret(SECRET), now() - 600, old_body.as_bytes());
+    let answer = post_stripe(&receiver, &main.id, &old, &old_body).await;
+    assert_eq!(answer.status, 400);
+    let row = last_event(&f.workspace).await;
+    assert_eq!(row.outcome, WebhookOutcome::Rejected);
+    assert!(
+        row.reason
+            .as_deref()
+            .unwrap()
+            .contains("s ago, more than the 300 s tolerance"),
+        "{row:?}"
+    );
+
+    // No signature header at all.
+    let answer = post(&receiver.endpoint(&main.id), &[], body.clone()).await;
+    assert_eq!(answer.status, 400);
+    assert!(
+        answer.answer["reason"]
+            .as_str()
+            .unwrap()
+            .contains("Stripe-Signature")
+    );
+
+    // Nothing of the rejected ones asked for a sync.
+    assert!(requests.taken().is_empty());
+
+    // Rotation: the new secret is set; an event Stripe still signs with the old one verifies
+    // (with a note), and so does one signed with the new one.
+    let setup = f
+        .workspace
+        .set_webhook_secret(&main.id, secret(NEXT_SECRET), None)
+        .await
+        .unwrap();
+    assert!(setup.previous_kept);
+    let body = stripe_event("evt_receiver_2");
+    let by_old = stripe::signature_header(&secret(SECRET), now(), body.as_bytes());
+    let answer = post_stripe(&receiver, &main.id, &by_old, &body).await;
+    assert_eq!(answer.status, 200, "{:?}", answer.answer);
+    let row = last_event(&f.workspace).await;
+    assert_eq!(row.outcome, WebhookOutcome::Accepted);
+    assert!(
+        row.reason
+            .as_deref()
+            .unwrap()
+            .contains("previous webhook secret"),
+        "{row:?}"
+    );
+    let body = stripe_event("evt_receiver_3");
+    let by_new = stripe::signature_header(&secret(NEXT_SECRET), now(), body.as_bytes());
+    assert_eq!(
+        post_stripe(&receiver, &main.id, &by_new, &body)
+            .await
+            .status,
+        200
+    );
+    assert_eq!(requests.taken(), vec![main.id.clone(), main.id.clone()]);
+    // A second rotation drops the first secret.
+    f.workspace
+        .set_webhook_secret("Main", secret("whsec_test-receiver-third-0b9f"), None)
+        .await
+        .unwrap();
+    let body = stripe_event("evt_receiver_4");
+    let by_first = stripe::signature_header(&secret(SECRET), now(), body.as_bytes());
+    assert_eq!(
+        post_stripe(&receiver, &main.id, &by_first, &body)
+            .await
+            .status,
+        400
+    );
+
+    // A 2 MiB body: 413 without reading it all, and a rejected row.
+    let big = vec![b' '; 2 * 1024 * 1024];
+    let header = stripe::signature_header(&secret(NEXT_SECRET), now(), &big);
+    let answer = post(
+        &receiver.endpoint(&main.id),
+        &[("Stripe-Signature", header.as_str())],
+        big,
+    )
+    .await;
+    assert_eq!(answer.status, 413);
+    let row = last_event(&f.workspace).await;
+    assert!(
+        row.reason.as_deref().unwrap().contains("larger than 1 MiB"),
+        "{row:?}"
+    );
+
+    // An unknown connection: 404, and nothing recorded against any connection.
+    let count = f
+        .workspace
+        .list_webhook_events(None, 100)
+        .await
+        .unwrap()
+        .len();
+    let answer = post_stripe(
+        &receiver,
+        "0199ffff-0000-7000-8000-000000000000",
+        &by_new,
+        &body,
+    )
+    .await;
+    assert_eq!(answer.status, 404);
+    assert_eq!(
+        f.workspace
+            .list_webhook_events(None, 100)
+            .await
+            .unwrap()
+            .len(),
+        count
+    );
+    // The connection's name is not an endpoint: ids only.
+    assert_eq!(
+        post_stripe(&receiver, "Main", &by_new, &body).await.status,
+        404
+    );
+
+    // Only one connection's events when asked.
+    assert_eq!(
+        f.workspace
+            .list_webhook_events(Some("Main"), 100)
+            .await
+            .unwrap()
+            .len(),
+        count
+    );
+    receiver.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_accepted_event_drives_a_webhook_sync_of_its_connection() {
+    let f = common::fixture(5).await;
+    let main = f.workspace.find_connection("Main").await.unwrap();
+    f.workspace
+        .set_webhook_secret("Main", secret(SECRET), None)
+        .await
+        .unwrap();
+    // What the desktop shell and `webhook serve` do: queue, then sync what was queued.
+    let (request, mut queue) = webhooks::sync_queue();
+    let receiver = f
+        .workspace
+        .start_webhook_receiver(Some(0), request)
+        .await
+        .unwrap();
+    for id in ["evt_sync_1", "evt_sync_2"] {
+        let body = stripe_event(id);
+        let header = stripe::signature_header(&secret(SECRET), now(), body.as_bytes());
+        assert_eq!(
+            post_stripe(&receiver, &main.id, &header, &body)
+                .await
+                .status,
+            200
+        );
+    }
+    // Two events, one sync: the queue merges requests for the same connection.
+    let batch = queue.next().await.unwrap();
+    assert_eq!(batch, vec![main.id.clone()]);
+    let runs = f
+        .workspace
+        .sync(Some(&batch[0]), Trigger::Webhook, &|_| {})
+        .await
+        .unwrap();
+    assert!(!runs.is_empty());
+    assert!(
+        runs.iter()
+            .all(|r| r.trigger == "webhook" && r.connection_id == main.id)
+    );
+    assert!(runs.iter().all(|r| r.status == "succeeded"), "{runs:#?}");
+    receiver.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn square_events_are_verified_with_the_notification_url() {
+    let f = common::fixture(1).await;
+    let fake = f.sandbox.oauth("square");
+    let browser = |url: &str| {
+        let url = url.to_string();
+        tokio::spawn(async move {
+            let _ = reqwest::get(url).await;
+        });
+        Ok(())
+    };
+    let shop = f
+        .workspace
+        .connect_oauth(
+            OAuthConnect {
+                provider: "square".into(),
+                name: "Shop".into(),
+                api_base: Some(fake.api_base()),
+                authorize_url: Some(fake.authorize_url()),
+                token_url: Some(fake.token_url()),
+                revoke_url: fake.revoke_url(),
+                client_id: fake.client_id().to_string(),
+                client_secret: fake.client_secret().map(SecretString::new),
+                redirect_port: Some(0),
+                tenant: None,
+                relay: None,
+            },
+            &browser,
+        )
+        .await
+        .unwrap();
+    let requests = Requests::default();
+    let receiver = f
+        .workspace
+        .start_webhook_receiver(Some(0), requests.callback())
+        .await
+        .unwrap();
+    let created_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let body = square_event("sq-event-1", &created_at);
+    let signature = square::signature(&secret(SQUARE_KEY), SQUARE_URL, body.as_bytes());
+    let send = |signature: String, body: String| {
+        let url = receiver.endpoint(&shop.id);
+        async move {
+            post(
+                &url,
+                &[("x-square-hmacsha256-signature", signature.as_str())],
+                body,
+            )
+            .await
+        }
+    };
+
+    // No key yet: 503 (Square retries, and the retries succeed once it is set).
+    let answer = send(signature.clone(), body.clone()).await;
+    assert_eq!(answer.status, 503);
+    assert!(
+        answer.answer["reason"]
+            .as_str()
+            .unwrap()
+            .contains("webhook secret set")
+    );
+
+    // Square signs the URL: a key without it is refused, with the URL it is accepted.
+    let err = f
+        .workspace
+        .set_webhook_secret("Shop", secret(SQUARE_KEY), Some("not a url".into()))
+        .await
+        .unwrap_err();
+    assert!(err.message.contains("notification URL"), "{}", err.message);
+    f.workspace
+        .set_webhook_secret("Shop", secret(SQUARE_KEY), None)
+        .await
+        .unwrap();
+    let answer = send(signature.clone(), body.clone()).await;
+    assert_eq!(answer.status, 503);
+    assert!(
+        answer.answer["reason"]
+            .as_str()
+            .unwrap()
+            .contains("notification URL")
+    );
+    let setup = f
+        .workspace
+        .set_webhook_secret("Shop", secret(SQUARE_KEY), Some(SQUARE_URL.into()))
+        .await
+        .unwrap();
+    assert_eq!(setup.notification_url.as_deref(), Some(SQUARE_URL));
+    assert!(!setup.previous_kept, "the same key again is not a rotation");
+    let answer = send(signature.clone(), body.clone()).await;
+    assert_eq!(answer.status, 200, "{:?}", answer.answer);
+    assert_eq!(requests.taken(), vec![shop.id.clone()]);
+    let row = last_event(&f.workspace).await;
+    assert_eq!(row.provider, "square");
+    assert_eq!(row.event_id.as_deref(), Some("sq-event-1"));
+    assert_eq!(row.event_type.as_deref(), Some("payment.updated"));
+
+    // Signed for the local address instead of the registered URL: refused, naming the URL.
+    let body = square_event("sq-event-2", &created_at);
+    let local = square::signature(
+        &secret(SQUARE_KEY),
+        &receiver.endpoint(&shop.id),
+        body.as_bytes(),
+    );
+    let answer = send(local, body.clone()).await;
+    assert_eq!(answer.status, 400);
+    assert!(
+        answer.answer["reason"]
+            .as_str()
+            .unwrap()
+            .contains(SQUARE_URL)
+    );
+
+    // Square signs no timestamp: an event older than the ids kept is refused.
+    let stale_at = (chrono::Utc::now() - chrono::Duration::days(8))
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let body = square_event("sq-event-3", &stale_at);
+    let stale = square::signature(&secret(SQUARE_KEY), SQUARE_URL, body.as_bytes());
+    let answer = send(stale, body).await;
+    assert_eq!(answer.status, 400);
+    assert!(
+        answer.answer["reason"]
+            .as_str()
+            .unwrap()
+            .contains("more than 7 days ago")
+    );
+    assert!(requests.taken().is_empty());
+    receiver.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn receiver_settings_default_to_off_and_are_kept() {
+    let f = common::fixture(1).await;
+    let settings = f.workspace.webhook_receiver_settings().await.unwrap();
+    assert!(!settings.enabled);
+    assert_eq!(settings.port, DEFAULT_PORT);
+    let settings = f
+        .workspace
+        .set_webhook_receiver_settings(Some(true), Some(9123))
+        .await
+        .unwrap();
+    assert!(settings.enabled);
+    assert_eq!(settings.port, 9123);
+    let settings = f
+        .workspace
+        .set_webhook_receiver_settings(Some(false), None)
+        .await
+        .unwrap();
+    assert!(!settings.enabled);
+    assert_eq!(settings.port, 9123);
+    assert!(
+        f.workspace
+            .set_webhook_receiver_settings(None, Some(0))
+            .await
+            .is_err()
+    );
+    // A Stripe connection takes no notification URL.
+    let err = f
+        .workspace
+        .set_webhook_secret("Main", secret(SECRET), Some(SQUARE_URL.into()))
+        .await
+        .unwrap_err();
+    assert!(
+        err.message.contains("Stripe signs no URL"),
+        "{}",
+        err.message
+    );
+}
