@@ -198,8 +198,22 @@ describe("Switchboard desktop app", { concurrency: false }, () => {
     await browser.saveScreenshot(path.join(OUTPUT_DIR, "requests.png"));
   });
 
-  step("a partial refund from the payment drawer goes through the outbox to the provider", async () => {
+  step("filtering finds a payment; a partial refund from its drawer settles through the outbox", async () => {
     await browser.$(tid("nav-payments")).click();
+    const table = browser.$(tid("payments-table"));
+    await table.waitForDisplayed({ timeout: UI_TIMEOUT });
+    const everything = Number(await table.getAttribute("data-total"));
+    // Full-text search (FTS5 in Rust) narrows the table to the demo's Berlin payment.
+    await browser.$(tid("payments-search")).setValue("berlin coff");
+    await browser.waitUntil(
+      async () => {
+        const total = Number(await table.getAttribute("data-total"));
+        const rows = await visibleRows();
+        return total >= 1 && total < everything && rows.every((r) => r.text.includes("Berlin"));
+      },
+      { timeout: UI_TIMEOUT, timeoutMsg: "the search did not narrow the table to the Berlin payment" },
+    );
+    assert.match(await browser.$(tid("payments-count")).getText(), /\b1 payment\b|\d+ payments/);
     // The table is virtualised (rows are re-rendered while it settles): find the row's id
     // from the page, then click the row by that id.
     let externalId = "";
@@ -213,6 +227,7 @@ describe("Switchboard desktop app", { concurrency: false }, () => {
     );
     await browser.$(tid("payment-row", `[data-external-id="${externalId}"]`)).click();
     await browser.$(tid("payment-drawer")).waitForDisplayed({ timeout: UI_TIMEOUT });
+    await browser.$(tid("payment-timeline")).waitForDisplayed({ timeout: UI_TIMEOUT });
     await browser.$(tid("refund-button")).click();
     const amount = browser.$(tid("refund-amount"));
     await amount.waitForDisplayed({ timeout: UI_TIMEOUT });
@@ -226,7 +241,18 @@ describe("Switchboard desktop app", { concurrency: false }, () => {
     assert.match(await outcome.getText(), /Refunded €1\.00\..*re_/s);
     await browser.saveScreenshot(path.join(OUTPUT_DIR, "refund.png"));
     await browser.$(tid("refund-close")).click();
+    // The drawer reloads the payment: its timeline now shows the refund.
+    await browser.waitUntil(
+      async () => {
+        const kinds = await browser.execute(() =>
+          Array.from(document.querySelectorAll('[data-testid="timeline-entry"]')).map((e) => e.dataset.kind),
+        );
+        return kinds.includes("refunded");
+      },
+      { timeout: UI_TIMEOUT, timeoutMsg: "the timeline does not show the refund" },
+    );
     await browser.keys("Escape");
+    await browser.$(tid("payments-filter-clear")).click();
 
     // Sync activity → Outbox lists it, sent once and done.
     await browser.$(tid("nav-sync")).click();
