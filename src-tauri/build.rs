@@ -53,6 +53,10 @@ const COMMANDS: &[&str] = &[
     "connect_with_credentials",
     "disconnect_connection",
     "delete_connection",
+    "get_webhook_settings",
+    "set_webhook_receiver",
+    "set_webhook_secret",
+    "list_webhook_events",
 ];
 
 fn main() {

@@ -5,6 +5,8 @@ mod commands;
 mod payments_commands;
 mod scheduler;
 mod state;
+mod webhook_commands;
+mod webhooks;
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -83,6 +85,10 @@ pub fn run() {
             commands::connect_with_credentials,
             commands::disconnect_connection,
             commands::delete_connection,
+            webhook_commands::get_webhook_settings,
+            webhook_commands::set_webhook_receiver,
+            webhook_commands::set_webhook_secret,
+            webhook_commands::list_webhook_events,
         ])
         .setup(|app| {
             // Opening (the demo starts a sandbox and runs a first sync) takes seconds: do it
@@ -90,6 +96,7 @@ pub fn run() {
             let handle = app.handle().clone();
             tauri::async_runtime::spawn(state::open_initial(handle));
             tauri::async_runtime::spawn(scheduler::run(app.handle().clone()));
+            tauri::async_runtime::spawn(webhooks::run(app.handle().clone()));
             Ok(())
         })
         .run(tauri::generate_context!())

@@ -36,6 +36,8 @@ pub struct AppState {
     slot: watch::Sender<Slot>,
     /// Serialises workspace switches (`leave_demo`).
     switching: Mutex<()>,
+    /// Wakes the webhook receiver's task (`webhooks.rs`) and holds what it did.
+    pub webhook_receiver: crate::webhooks::ReceiverControl,
 }
 
 impl AppState {
@@ -45,6 +47,7 @@ impl AppState {
             data_dir: OnceLock::new(),
             slot: watch::Sender::new(Slot::Opening),
             switching: Mutex::new(()),
+            webhook_receiver: crate::webhooks::ReceiverControl::default(),
         }
     }
 

@@ -33,7 +33,10 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 use switchboard_core::secret::SecretString;
-use switchboard_core::views::{ConnectionStatus, ConnectionView};
+use switchboard_core::views::{
+    ConnectionStatus, ConnectionView, WebhookConnectionView, WebhookEventOutcome, WebhookEventView,
+    WebhookSettingsView,
+};
 use switchboard_core::{CommandError, ErrorCode};
 use switchboard_secrets::{MasterKey, Sealed};
 use switchboard_store::secrets::SecretRow;
@@ -769,5 +772,122 @@ async fn settle(
             }
             answer(refusal.status, "rejected", &refusal.reason)
         }
+    }
+}
+
+/// Why the receiver takes no PayPal events, for the settings screen.
+pub const PAYPAL_UNSUPPORTED: &str = "PayPal signs its events with its own certificate, and they are verified through PayPal's API, which Switchboard does not call yet. Polling keeps this connection up to date.";
+
+/// The local URL a tunnel or relay forwards a connection's events to.
+pub fn endpoint_url(addr: SocketAddr, connection_id: &str) -> String {
+    format!("http://{addr}{}", endpoint_path(connection_id))
+}
+
+/// An event row as the settings screen shows it.
+pub fn event_view(e: WebhookEvent) -> WebhookEventView {
+    WebhookEventView {
+        id: e.id,
+        received_at: e.received_at,
+        connection_id: e.connection_id,
+        connection: e.connection,
+        provider: e.provider,
+        event_id: e.event_id,
+        event_type: e.event_type,
+        outcome: match e.outcome {
+            WebhookOutcome::Accepted => WebhookEventOutcome::Accepted,
+            WebhookOutcome::Rejected => WebhookEventOutcome::Rejected,
+        },
+        reason: e.reason,
+    }
+}
+
+/// What the store knows of one connection's webhook set-up (the URL still sealed).
+struct StoredSetup {
+    connection: ConnectionView,
+    has_secret: bool,
+    has_previous_secret: bool,
+    notification_url: Option<SecretRow>,
+}
+
+impl Workspace {
+    /// Settings → Webhooks. Whoever runs the receiver says where it listens (`listening_on`;
+    /// `None`: not running) and, when it could not start, why (`error`); endpoints use the
+    /// address it listens on, else the configured port. Secrets are only reported as set.
+    pub async fn webhook_settings_view(
+        &self,
+        listening_on: Option<SocketAddr>,
+        error: Option<String>,
+    ) -> Result<WebhookSettingsView> {
+        let settings = self.webhook_receiver_settings().await?;
+        let stored = blocking(&self.store, |s| {
+            use switchboard_store::secrets::get;
+            let conn = s.conn();
+            let mut out = Vec::new();
+            for connection in connections::list(&conn)? {
+                // Disconnecting removes the secrets and the receiver answers 410: nothing to
+                // set up there.
+                if !matches!(connection.provider.as_str(), "stripe" | "square" | "paypal")
+                    || connection.status == ConnectionStatus::Disconnected
+                {
+                    continue;
+                }
+                let id = connection.id.as_str();
+                out.push(StoredSetup {
+                    has_secret: get(&conn, id, purpose::WEBHOOK_SECRET)?.is_some(),
+                    has_previous_secret: get(&conn, id, purpose::WEBHOOK_SECRET_PREVIOUS)?
+                        .is_some(),
+                    notification_url: get(&conn, id, purpose::WEBHOOK_NOTIFICATION_URL)?,
+                    connection,
+                });
+            }
+            Ok(out)
+        })
+        .await?;
+        let addr = listening_on.unwrap_or(SocketAddr::from((Ipv4Addr::LOCALHOST, settings.port)));
+        let connections = stored
+            .into_iter()
+            .map(|setup| {
+                let c = setup.connection;
+                let notification_url = setup
+                    .notification_url
+                    .map(|row| open(&self.key, row).map(|u| u.expose().to_string()))
+                    .transpose()?;
+                let supported = signs_with_secret(&c.provider);
+                Ok(WebhookConnectionView {
+                    endpoint_url: endpoint_url(addr, &c.id),
+                    connection_id: c.id,
+                    connection: c.name,
+                    provider: c.provider,
+                    provider_name: c.provider_name,
+                    has_secret: setup.has_secret,
+                    has_previous_secret: setup.has_previous_secret,
+                    notification_url,
+                    supported,
+                    unsupported_reason: (!supported).then(|| PAYPAL_UNSUPPORTED.to_string()),
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(WebhookSettingsView {
+            enabled: settings.enabled,
+            port: settings.port,
+            running: listening_on.is_some(),
+            listening_on: listening_on.map(|a| a.to_string()),
+            error,
+            connections,
+        })
+    }
+
+    /// [`Workspace::list_webhook_events`] as the settings screen shows them.
+    pub async fn webhook_event_views(
+        &self,
+        connection: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<WebhookEventView>> {
+        Ok(self
+            .list_webhook_events(connection, limit)
+            .await?
+            .into_iter()
+            .map(event_view)
+            .collect())
     }
 }

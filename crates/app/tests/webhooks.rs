@@ -508,3 +508,201 @@ async fn receiver_settings_default_to_off_and_are_kept() {
         err.message
     );
 }
+
+/// Settings → Webhooks as the desktop shows it: per-provider support, endpoints on the
+/// configured port or where the receiver listens, whether secrets are set (never their
+/// values), Square's notification URL, and the events list.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_settings_view_reports_setup_without_secrets_and_lists_events() {
+    use switchboard_core::views::WebhookEventOutcome;
+    let f = common::fixture(1).await;
+    let main = f.workspace.find_connection("Main").await.unwrap();
+    let fake = f.sandbox.oauth("square");
+    let browser = |url: &str| {
+        let url = url.to_string();
+        tokio::spawn(async move {
+            let _ = reqwest::get(url).await;
+        });
+        Ok(())
+    };
+    let shop = f
+        .workspace
+        .connect_oauth(
+            OAuthConnect {
+                provider: "square".into(),
+                name: "Shop".into(),
+                api_base: Some(fake.api_base()),
+                authorize_url: Some(fake.authorize_url()),
+                token_url: Some(fake.token_url()),
+                revoke_url: fake.revoke_url(),
+                client_id: fake.client_id().to_string(),
+                client_secret: fake.client_secret().map(SecretString::new),
+                redirect_port: Some(0),
+                tenant: None,
+                relay: None,
+            },
+            &browser,
+        )
+        .await
+        .unwrap();
+    let pp = f.sandbox.paypal();
+    let paypal = f
+        .workspace
+        .connect_with_credentials(switchboard_app::CredentialConnect::PayPal(
+            switchboard_app::PayPalConnect {
+                name: "PayPal".into(),
+                environment: switchboard_app::PayPalEnvironment::Sandbox,
+                api_base: Some(pp.api_base()),
+                client_id: pp.client_id().to_string(),
+                client_secret: SecretString::new(pp.client_secret()),
+            },
+        ))
+        .await
+        .unwrap()
+        .connection;
+
+    // Nothing set up: off, the default port, every endpoint on it.
+    let view = f.workspace.webhook_settings_view(None, None).await.unwrap();
+    assert!(!view.enabled && !view.running);
+    assert_eq!(view.port, DEFAULT_PORT);
+    assert_eq!((view.listening_on, view.error), (None, None));
+    let ids: Vec<_> = view
+        .connections
+        .iter()
+        .map(|c| c.connection_id.clone())
+        .collect();
+    assert_eq!(
+        ids,
+        vec![main.id.clone(), shop.id.clone(), paypal.id.clone()]
+    );
+    let [stripe_row, square_row, paypal_row] = &view.connections[..] else {
+        unreachable!()
+    };
+    assert_eq!(
+        stripe_row.endpoint_url,
+        format!("http://127.0.0.1:{DEFAULT_PORT}/webhooks/{}", main.id)
+    );
+    assert_eq!(stripe_row.provider, "stripe");
+    assert_eq!(stripe_row.connection, "Main");
+    assert!(stripe_row.supported && stripe_row.unsupported_reason.is_none());
+    assert!(!stripe_row.has_secret && !stripe_row.has_previous_secret);
+    assert!(square_row.supported && square_row.notification_url.is_none());
+    assert_eq!(square_row.provider_name, "Square");
+    assert!(!paypal_row.supported);
+    assert!(
+        paypal_row
+            .unsupported_reason
+            .as_deref()
+            .unwrap()
+            .contains("PayPal's API"),
+        "{paypal_row:?}"
+    );
+
+    // Secrets set and rotated: reported as set, never shown.
+    for s in [SECRET, NEXT_SECRET] {
+        f.workspace
+            .set_webhook_secret("Main", secret(s), None)
+            .await
+            .unwrap();
+    }
+    f.workspace
+        .set_webhook_secret("Shop", secret(SQUARE_KEY), Some(SQUARE_URL.into()))
+        .await
+        .unwrap();
+    let requests = Requests::default();
+    let receiver = f
+        .workspace
+        .start_webhook_receiver(Some(0), requests.callback())
+        .await
+        .unwrap();
+    let view = f
+        .workspace
+        .webhook_settings_view(Some(receiver.local_addr()), None)
+        .await
+        .unwrap();
+    assert!(view.running);
+    assert_eq!(view.listening_on, Some(receiver.local_addr().to_string()));
+    let stripe_row = &view.connections[0];
+    assert!(stripe_row.has_secret && stripe_row.has_previous_secret);
+    assert_eq!(stripe_row.endpoint_url, receiver.endpoint(&main.id));
+    let square_row = &view.connections[1];
+    assert!(square_row.has_secret && !square_row.has_previous_secret);
+    assert_eq!(square_row.notification_url.as_deref(), Some(SQUARE_URL));
+    let json = serde_json::to_string(&view).unwrap();
+    for s in [SECRET, NEXT_SECRET, SQUARE_KEY] {
+        assert!(!json.contains(s), "a secret reached the view: {json}");
+    }
+
+    // Events: one accepted, one rejected with its reason, newest first.
+    let body = stripe_event("evt_view_1");
+    let header = stripe::signature_header(&secret(NEXT_SECRET), now(), body.as_bytes());
+    assert_eq!(
+        post_stripe(&receiver, &main.id, &header, &body)
+            .await
+            .status,
+        200
+    );
+    let forged = stripe::signature_header(&secret("whsec_wrong"), now(), body.as_bytes());
+    assert_eq!(
+        post_stripe(&receiver, &main.id, &forged, &body)
+            .await
+            .status,
+        400
+    );
+    let events = f.workspace.webhook_event_views(None, 10).await.unwrap();
+    assert_eq!(events.len(), 2);
+    let (rejected, accepted) = (&events[0], &events[1]);
+    assert_eq!(accepted.outcome, WebhookEventOutcome::Accepted);
+    assert_eq!(accepted.event_id.as_deref(), Some("evt_view_1"));
+    assert_eq!(accepted.event_type.as_deref(), Some("charge.succeeded"));
+    assert_eq!(accepted.connection, "Main");
+    assert_eq!(accepted.connection_id, main.id);
+    assert_eq!(accepted.reason, None);
+    assert_eq!(rejected.outcome, WebhookEventOutcome::Rejected);
+    assert_eq!(requests.taken(), vec![main.id.clone()]);
+    assert!(
+        rejected
+            .reason
+            .as_deref()
+            .unwrap()
+            .contains("no v1 signature matches"),
+        "{rejected:?}"
+    );
+    assert_eq!(rejected.event_id, None);
+    assert_eq!(
+        f.workspace
+            .webhook_event_views(Some("Shop"), 10)
+            .await
+            .unwrap(),
+        vec![]
+    );
+    receiver.stop().await;
+
+    // Another port, not running, with the error the shell saw: endpoints follow the port.
+    f.workspace
+        .set_webhook_receiver_settings(Some(true), Some(9123))
+        .await
+        .unwrap();
+    let error = "The webhook receiver cannot listen on 127.0.0.1:9123".to_string();
+    let view = f
+        .workspace
+        .webhook_settings_view(None, Some(error.clone()))
+        .await
+        .unwrap();
+    assert!(view.enabled && !view.running);
+    assert_eq!(view.error, Some(error));
+    assert_eq!(
+        view.connections[0].endpoint_url,
+        format!("http://127.0.0.1:9123/webhooks/{}", main.id)
+    );
+
+    // A disconnected connection has no secrets left and its events are refused: not listed.
+    f.workspace.disconnect("Shop").await.unwrap();
+    let view = f.workspace.webhook_settings_view(None, None).await.unwrap();
+    let ids: Vec<_> = view
+        .connections
+        .iter()
+        .map(|c| c.connection_id.clone())
+        .collect();
+    assert_eq!(ids, vec![main.id.clone(), paypal.id.clone()]);
+}

@@ -1025,3 +1025,77 @@ pub struct OutboxRunView {
     #[ts(type = "number")]
     pub found_by_lookup: i64,
 }
+
+/// Settings → Webhooks: the local receiver's settings and state, and each connection that
+/// can send events. Never holds a secret: only whether one is set.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct WebhookSettingsView {
+    /// Whether the app should run the receiver (off by default).
+    pub enabled: bool,
+    /// The port on 127.0.0.1 the receiver listens on (or would).
+    pub port: u16,
+    /// Whether it is listening now.
+    pub running: bool,
+    /// `127.0.0.1:PORT` while it listens.
+    pub listening_on: Option<String>,
+    /// Why it is not listening although enabled (the port is in use, …).
+    pub error: Option<String>,
+    /// Stripe, Square and PayPal connections (not disconnected ones), in the order they were
+    /// added.
+    pub connections: Vec<WebhookConnectionView>,
+}
+
+/// One connection's webhook set-up.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct WebhookConnectionView {
+    pub connection_id: String,
+    /// The connection's name.
+    pub connection: String,
+    /// Provider key (`stripe`, `square`, `paypal`).
+    pub provider: String,
+    pub provider_name: String,
+    /// The local address the tunnel or relay forwards to:
+    /// `http://127.0.0.1:PORT/webhooks/<connection id>`.
+    pub endpoint_url: String,
+    /// Whether a signing secret (Stripe) or signature key (Square) is set.
+    pub has_secret: bool,
+    /// Whether the secret it replaced is still accepted (a rotation in progress).
+    pub has_previous_secret: bool,
+    /// Square: the notification URL registered with Square, which its signature covers.
+    pub notification_url: Option<String>,
+    /// Whether the receiver can verify this provider's events.
+    pub supported: bool,
+    /// Why not, when it cannot.
+    pub unsupported_reason: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(export)]
+pub enum WebhookEventOutcome {
+    /// Verified and new: it asked for a sync.
+    Accepted,
+    /// Refused (bad signature, expired, replay, …): see the reason.
+    Rejected,
+}
+
+/// A webhook event the receiver got (never its body or headers).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct WebhookEventView {
+    pub id: String,
+    /// When it arrived (RFC 3339 UTC).
+    pub received_at: String,
+    pub connection_id: String,
+    /// The connection's name.
+    pub connection: String,
+    pub provider: String,
+    /// The provider's event id, once its signature was verified.
+    pub event_id: Option<String>,
+    pub event_type: Option<String>,
+    pub outcome: WebhookEventOutcome,
+    /// Why it was rejected, or a note on an accepted one (verified with the previous secret).
+    pub reason: Option<String>,
+}

@@ -403,3 +403,36 @@ export function onScheduledSync(handler: (runs: SyncRunView[]) => void): Promise
 export function onNetworkStatus(handler: (status: NetworkStatusView) => void): Promise<UnlistenFn> {
   return listen<NetworkStatusView>("network-status", (event) => handler(event.payload));
 }
+
+// Webhooks (Settings → Webhooks).
+
+/** The receiver's settings and state, and each Stripe/Square/PayPal connection's set-up. */
+export function getWebhookSettings(): Promise<import("./bindings/WebhookSettingsView").WebhookSettingsView> {
+  return call("get_webhook_settings");
+}
+
+/** Turns the receiver on or off on `port` (1024–65535); answers once applied (listening or why not). */
+export function setWebhookReceiver(
+  enabled: boolean,
+  port: number,
+): Promise<import("./bindings/WebhookSettingsView").WebhookSettingsView> {
+  return call("set_webhook_receiver", { enabled, port });
+}
+
+/**
+ * Sets or rotates a connection's webhook secret (Stripe signing secret, Square signature key;
+ * Square also needs the notification URL it signs). Sends the secret once: the caller must drop
+ * its own copy as soon as this is called.
+ */
+export function setWebhookSecret(
+  connection: string,
+  secret: string,
+  notificationUrl: string | null,
+): Promise<import("./bindings/WebhookSettingsView").WebhookSettingsView> {
+  return call("set_webhook_secret", { connection, secret, notificationUrl });
+}
+
+/** Webhook events received, newest first. */
+export function listWebhookEvents(limit: number): Promise<import("./bindings/WebhookEventView").WebhookEventView[]> {
+  return call("list_webhook_events", { limit });
+}

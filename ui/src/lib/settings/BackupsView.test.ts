@@ -39,6 +39,16 @@ function setup(handlers: Record<string, Handler>) {
   const calls = mockCommands({
     get_backup_settings: () => settings,
     list_backups: () => [backup()],
+    // The Webhooks section on the same screen.
+    get_webhook_settings: () => ({
+      enabled: false,
+      port: 8723,
+      running: false,
+      listening_on: null,
+      error: null,
+      connections: [],
+    }),
+    list_webhook_events: () => [],
     ...handlers,
   });
   const app = new AppState();
