@@ -4,6 +4,7 @@
 //! subscription cancels all start here, so each provider is wired once (one file each under
 //! `adapters/`).
 
+mod square;
 mod stripe;
 
 use crate::workspace::{Workspace, catalogue_name};
@@ -24,7 +25,6 @@ pub(crate) struct PaymentsAdapter {
 
 impl PaymentsAdapter {
     /// An adapter that can do everything.
-    #[expect(dead_code, reason = "the first full adapter (Square) comes next")]
     pub(crate) fn full<A>(adapter: A) -> PaymentsAdapter
     where
         A: PullPayments + IssueRefunds + RequestPayments + ManageSubscriptions + 'static,
@@ -63,6 +63,7 @@ impl Workspace {
     ) -> Result<PaymentsAdapter> {
         match target.provider.as_str() {
             "stripe" => self.stripe_adapter(target, sink).await,
+            "square" => self.square_adapter(target, sink).await,
             other => Err(errors::invalid(format!(
                 "Syncing {} is not available yet.",
                 catalogue_name(other)

@@ -391,10 +391,13 @@ impl Workspace {
                 last_error.as_deref(),
             )?;
             if auth_failed {
+                // The refused run's message names the provider and says what to do.
                 connections::mark_needs_reconnect(
                     &conn,
                     &id,
-                    "Stripe rejected the stored key. Connect again with a valid key.",
+                    last_error.as_deref().unwrap_or(
+                        "The provider refused the stored credentials. Reconnect the connection.",
+                    ),
                 )?;
             }
             Ok(())

@@ -177,7 +177,7 @@ pub static PROVIDERS: &[ProviderInfo] = &[
         test_rate_limits: None,
         daily_reset: DailyReset::Rolling24h,
         available: true,
-        pulls: false,
+        pulls: true,
         oauth: Some(&oauth::SQUARE),
         connect_note: "",
         credential_fields: &[],

@@ -30,6 +30,7 @@ pub mod credentials;
 pub mod faults;
 pub mod oauth;
 pub mod seed;
+pub mod square;
 pub mod stripe;
 
 use std::net::{Ipv4Addr, SocketAddr};
@@ -43,6 +44,7 @@ pub use credentials::{
 };
 pub use faults::{FaultConfig, FaultCounts, FaultKind, FaultSpec, FaultSpecError};
 pub use oauth::{OAUTH_PROVIDERS, OAuthAccount, OAuthControl, OAuthCounters, OAuthTenant};
+pub use square::{SquareControl, SquareCounters, SquareFault, SquareSnapshot};
 pub use stripe::{
     CREATE_REFUND_ROUTE, Corruption, Counters, Fault, ObjectCounts, PostFault, StripeControl,
 };
@@ -91,6 +93,8 @@ pub struct Sandbox {
     faults: FaultSpec,
     /// The OAuth fakes, in [`OAUTH_PROVIDERS`] order, each on its own listener.
     oauth: Vec<oauth::Served>,
+    /// Square's payments API, served on the Square OAuth fake's listener.
+    square: SquareControl,
     /// PayPal, Twilio, SendGrid, BillionMail and SMTP, each on its own listener.
     credentials: credentials::CredentialFakes,
     stop: Option<oneshot::Sender<()>>,
@@ -131,6 +135,14 @@ impl Sandbox {
                 .ok_or_else(|| std::io::Error::other(format!("no OAuth profile {key}")))?;
             oauth.push(control.serve().await?);
         }
+        let square_oauth = oauth
+            .iter()
+            .map(|served| &served.control)
+            .find(|control| control.key() == "square")
+            .ok_or_else(|| std::io::Error::other("no Square OAuth fake"))?;
+        let merchant = square_oauth.account();
+        let square = SquareControl::seeded(seed, &merchant.merchant_id, &merchant.company);
+        square_oauth.serve_square_payments(square.clone());
         let credentials = credentials::CredentialFakes::start(seed).await?;
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
@@ -147,6 +159,7 @@ impl Sandbox {
             stripe,
             faults: spec,
             oauth,
+            square,
             credentials,
             stop: Some(stop),
             task: Some(task),
@@ -194,6 +207,11 @@ impl Sandbox {
     /// Test and fault-injection hooks of the Stripe fake.
     pub fn stripe(&self) -> &StripeControl {
         &self.stripe
+    }
+
+    /// Test hooks of the Square payments fake (served at `providers.square.api_base`).
+    pub fn square(&self) -> &SquareControl {
+        &self.square
     }
 
     /// Test hooks of the OAuth fake `key` (one of [`OAUTH_PROVIDERS`]: `xero`, `quickbooks`,

@@ -261,6 +261,8 @@ pub(crate) struct Inner {
     /// Mautic: the API user's password for HTTP basic auth.
     pub(crate) basic_password: String,
     base: OnceLock<String>,
+    /// Square: its payments API, served behind this fake's token check.
+    pub(crate) square: OnceLock<crate::square::SquareControl>,
     epoch: Instant,
     wall_start_ms: i64,
     state: Mutex<FakeState>,
@@ -344,6 +346,7 @@ impl OAuthControl {
                 client_secret,
                 basic_password,
                 base: OnceLock::new(),
+                square: OnceLock::new(),
                 epoch: Instant::now(),
                 wall_start_ms: now,
                 state: Mutex::new(FakeState {
@@ -527,6 +530,17 @@ impl OAuthControl {
         self.update(|st| st.counters = OAuthCounters::default());
     }
 
+    /// Square: serves the payments fake on this listener, after this fake's token check and
+    /// on this fake's clock.
+    pub(crate) fn serve_square_payments(&self, payments: crate::square::SquareControl) {
+        let inner = Arc::downgrade(&self.inner);
+        payments.set_clock(Arc::new(move || match inner.upgrade() {
+            Some(inner) => inner.now_ms(&inner.state()),
+            None => seed::now_unix() * 1000,
+        }));
+        let _ = self.inner.square.set(payments);
+    }
+
     /// `providers.<key>` of the ready line.
     pub(crate) fn ready_entry(&self, rate_limits: Value) -> Value {
         let mut entry = json!({
@@ -624,6 +638,8 @@ async fn handle(
             Method::POST => inner.revoke(query, &headers, &body),
             _ => StatusCode::METHOD_NOT_ALLOWED.into_response(),
         }
+    } else if let Some(answer) = inner.square_payments(&method, path, query, &headers, &body) {
+        answer
     } else {
         inner.identity(&method, path, query, &headers)
     };

@@ -288,20 +288,33 @@ pub static SQUARE: OAuthInfo = OAuthInfo {
     // hold: without a configured secret the user removes the app in Square instead.
     revoke_style: RevokeStyle::SquareClientHeader,
     // Payouts are read with PAYOUTS_READ (the Payouts API; BANK_ACCOUNTS_READ only covers the
-    // bank accounts list). Payment links (ORDERS_WRITE) are asked for when first used.
+    // bank accounts list); disputes with DISPUTES_READ, subscriptions with SUBSCRIPTIONS_READ
+    // (the streams the sync reads). Payment links (ORDERS_WRITE) and cancelling subscriptions
+    // (SUBSCRIPTIONS_WRITE) are asked for when first used.
+    // https://developer.squareup.com/docs/oauth-api/square-permissions
     scopes: &[
         "MERCHANT_PROFILE_READ",
         "PAYMENTS_READ",
         "PAYMENTS_WRITE",
         "CUSTOMERS_READ",
         "PAYOUTS_READ",
+        "DISPUTES_READ",
+        "SUBSCRIPTIONS_READ",
     ],
-    incremental: &[ScopeGrant {
-        feature: "payment_links",
-        scopes: &["ORDERS_WRITE", "ORDERS_READ"],
-        why: "To create payment links for quotes and deposits, Switchboard needs to create \
-            orders in your Square account.",
-    }],
+    incremental: &[
+        ScopeGrant {
+            feature: "payment_links",
+            scopes: &["ORDERS_WRITE", "ORDERS_READ"],
+            why: "To create payment links for quotes and deposits, Switchboard needs to create \
+                orders in your Square account.",
+        },
+        ScopeGrant {
+            feature: "cancel_subscriptions",
+            scopes: &["SUBSCRIPTIONS_WRITE"],
+            why: "To stop a subscription at the end of its period, Switchboard needs to change \
+                subscriptions in your Square account.",
+        },
+    ],
     authorize_params: &[],
     // Square requires an https redirect except in its Sandbox, which accepts http://localhost.
     redirect: LoopbackRedirect {

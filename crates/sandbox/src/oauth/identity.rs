@@ -102,6 +102,38 @@ impl Inner {
         }
     }
 
+    /// Square's payments API (`/v2/...` other than the identity routes), when served: the same
+    /// token check as `merchants/me`, then the payments fake with the token's scopes.
+    pub(crate) fn square_payments(
+        &self,
+        method: &Method,
+        path: &str,
+        query: &str,
+        headers: &HeaderMap,
+        body: &[u8],
+    ) -> Option<Response> {
+        let payments = self.square.get()?;
+        if !path.starts_with("/v2/") || self.route(method, path).is_some() {
+            return None;
+        }
+        let mut st = self.state();
+        let caller = match self.caller(&st, headers, query) {
+            Ok(caller) => caller,
+            Err(denied) => return Some(self.unauthorized(&mut st, denied)),
+        };
+        let now = self.now_ms(&st);
+        drop(st);
+        Some(payments.respond(crate::square::Call {
+            method,
+            path,
+            query,
+            headers,
+            body,
+            scopes: &caller.scopes,
+            now_ms: now,
+        }))
+    }
+
     fn route<'a>(&self, method: &Method, path: &'a str) -> Option<Route<'a>> {
         let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
         let get = method == Method::GET;
