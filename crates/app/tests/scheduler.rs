@@ -5,6 +5,8 @@ mod common;
 
 use chrono::{DateTime, Duration, Utc};
 use common::fixture;
+// One run per stream of the Stripe adapter.
+use switchboard_providers::stripe::STREAMS;
 
 fn at(t: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(t).unwrap().with_timezone(&Utc)
@@ -18,7 +20,7 @@ async fn a_new_connection_is_due_at_once_then_every_interval() {
     assert_eq!(c.sync_interval_minutes, Some(60), "hourly by default");
 
     let tick = ws.run_due_syncs(Utc::now(), &|_| {}).await.unwrap();
-    assert_eq!(tick.runs.len(), 3, "{tick:?}");
+    assert_eq!(tick.runs.len(), STREAMS.len(), "{tick:?}");
     assert!(
         tick.runs.iter().all(|r| r.trigger == "schedule"),
         "{tick:?}"
@@ -45,9 +47,9 @@ async fn a_new_connection_is_due_at_once_then_every_interval() {
         .run_due_syncs(last + Duration::minutes(60), &|_| {})
         .await
         .unwrap();
-    assert_eq!(on_time.runs.len(), 3);
+    assert_eq!(on_time.runs.len(), STREAMS.len());
     // Nothing new: one request per stream.
-    assert_eq!(f.sandbox.stripe().request_count() - requests, 3);
+    assert_eq!(f.sandbox.stripe().request_count() - requests, STREAMS.len());
 
     // A refund waiting in the outbox is sent by the next tick, due syncs or not.
     let payment = &f.all_payments().await[0];
@@ -115,7 +117,7 @@ async fn offline_is_detected_skipped_and_caught_up_when_the_network_returns() {
         .run_due_syncs(now + Duration::seconds(16), &|_| {})
         .await
         .unwrap();
-    assert_eq!(back.runs.len(), 3, "{back:?}");
+    assert_eq!(back.runs.len(), STREAMS.len(), "{back:?}");
     assert!(ws.network_status().online);
     assert_eq!(f.all_payments().await.len(), 120);
 }

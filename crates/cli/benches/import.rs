@@ -3,6 +3,10 @@
 //! Prints records per second next to the floor of the same run (the same HTTP client fetching
 //! the same pages over one keep-alive connection, reading bodies fully, without parsing or
 //! storing), the CLI's peak RSS, and the database size per 1,000 payments.
+//! The sandbox runs without automatic payouts (`SWITCHBOARD_SANDBOX_STRIPE_PAYOUTS=off`): each
+//! payout's contents are its balance transactions again, so with payouts the import would
+//! measure those twice; the other streams (disputes, customers, subscriptions, events) are
+//! small next to 20,000 charges and are in both the import and the floor.
 //! The machine is shared and noisy (the same import varies by ±25% run to run), so the floor
 //! and the import alternate `SWITCHBOARD_BENCH_ROUNDS` times (default 5), each into a fresh data
 //! dir, and the medians are printed with the range.
@@ -12,6 +16,7 @@ use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+use switchboard_providers::stripe::{RELIST_LOOKBACK_SECS, RELIST_STREAMS};
 
 const MASTER_KEY: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
 
@@ -33,11 +38,13 @@ async fn floor_list(
     key: &str,
     path: &str,
     prefix: &str,
+    filters: &[(&'static str, String)],
 ) -> usize {
     let mut after: Option<String> = None;
     let mut objects = 0;
     loop {
         let mut query = vec![("limit", "100".to_string())];
+        query.extend(filters.iter().cloned());
         if let Some(a) = &after {
             query.push(("starting_after", a.clone()));
         }
@@ -97,6 +104,7 @@ fn main() {
     let mut sandbox = switchboard(&work.path().join("unused"))
         .args(["sandbox", "serve", "--seed", "3", "--stripe-charges"])
         .arg(charges.to_string())
+        .env(switchboard_sandbox::stripe::AUTOMATIC_PAYOUTS_ENV, "off")
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -133,13 +141,39 @@ fn main() {
     let mut cpu_per_1000 = Vec::new();
     let (mut records, mut db_bytes) = (0, 0);
     for round in 0..rounds {
-        // Floor: the pages the import fetches (refunds too), no parsing or storing; the records
-        // counted are the charges and balance transactions, as for the import.
+        // Floor: the pages the import fetches (the other streams too), no parsing or storing;
+        // the records counted are the charges and balance transactions, as for the import.
         let started = Instant::now();
         let floor_records = runtime.block_on(async {
-            let charges = floor_list(&client, &base, &key, "/v1/charges", "ch_").await;
-            floor_list(&client, &base, &key, "/v1/refunds", "re_").await;
-            charges + floor_list(&client, &base, &key, "/v1/balance_transactions", "txn_").await
+            let (c, b, k) = (&client, base.as_str(), key.as_str());
+            let charges = floor_list(c, b, k, "/v1/charges", "ch_", &[]).await;
+            floor_list(c, b, k, "/v1/refunds", "re_", &[]).await;
+            let bts = floor_list(c, b, k, "/v1/balance_transactions", "txn_", &[]).await;
+            floor_list(c, b, k, "/v1/disputes", "dp_", &[]).await;
+            floor_list(c, b, k, "/v1/payouts", "po_", &[]).await;
+            floor_list(c, b, k, "/v1/customers", "cus_", &[]).await;
+            let all = [("status", "all".to_string())];
+            floor_list(c, b, k, "/v1/subscriptions", "sub_", &all).await;
+            // The events stream's first run: a windowed re-list, then the events.
+            let since = chrono::Utc::now().timestamp() - RELIST_LOOKBACK_SECS;
+            for stream in RELIST_STREAMS {
+                let mut filters = vec![("created[gte]", since.to_string())];
+                if *stream == "subscriptions" {
+                    filters.push(("status", "all".to_string()));
+                }
+                let prefix = match *stream {
+                    "charges" => "ch_",
+                    "refunds" => "re_",
+                    "disputes" => "dp_",
+                    "payouts" => "po_",
+                    "customers" => "cus_",
+                    _ => "sub_",
+                };
+                let path = format!("/v1/{stream}");
+                floor_list(c, b, k, &path, prefix, &filters).await;
+            }
+            floor_list(c, b, k, "/v1/events", "evt_", &[]).await;
+            charges + bts
         });
         floor_rates.push(floor_records as f64 / started.elapsed().as_secs_f64());
 

@@ -1,6 +1,8 @@
 //! Crash test: `switchboard sync run` is killed with SIGKILL at seeded random moments that land
 //! mid-run (after at least one page is committed, before the summary), then resumed, over and
-//! over; the stored rows must then equal an uninterrupted sync's exactly: no duplicate, no gap.
+//! over; the stored rows (payments, refunds, balance transactions, disputes, payouts and their
+//! entries, customers, subscriptions) must then equal an uninterrupted sync's exactly: no
+//! duplicate, no gap.
 //!
 //! CI runs at least 200 kill points on ~2,000 objects: each "world" (a fresh data dir) is
 //! killed again and again until a sync finishes, then checked; worlds follow until the kill
@@ -73,7 +75,16 @@ fn sync_and_kill(cli: &Cli, events: usize, delay_ms: u64) -> Outcome {
 fn snapshot(cli: &Cli) -> (BTreeMap<(String, String), String>, BTreeMap<String, i64>) {
     let db = rusqlite::Connection::open(cli.db_path()).unwrap();
     let mut rows = BTreeMap::new();
-    for table in ["payments", "refunds", "balance_transactions"] {
+    for table in [
+        "payments",
+        "refunds",
+        "balance_transactions",
+        "disputes",
+        "payouts",
+        "payout_entries",
+        "customers",
+        "subscriptions",
+    ] {
         let mut stmt = db
             .prepare(&format!("SELECT external_id, raw_json FROM {table}"))
             .unwrap();
@@ -155,6 +166,18 @@ fn crash_suite(sandbox: &Sandbox, target: usize, seed: u64, label: &str) {
     while reference.cmd(&["sync", "run"]).run().code() != Some(0) {}
     let (expected, _) = snapshot(&reference);
     assert!(expected.len() > 1_000, "{} objects", expected.len());
+    for table in [
+        "disputes",
+        "payouts",
+        "payout_entries",
+        "customers",
+        "subscriptions",
+    ] {
+        assert!(
+            expected.keys().any(|(t, _)| t == table),
+            "the reference sync stored no {table}"
+        );
+    }
 
     let mut rng = Rng(seed);
     let mut landed: BTreeMap<String, usize> = BTreeMap::new();

@@ -1,9 +1,30 @@
 //! Stripe (API version pinned to 2023-08-16, the version of `shared/specs/stripe.json`).
 //!
-//! Streams: `charges` (payments), `refunds`, `balance_transactions` (fees, net, availability).
-//! Lists use Stripe's cursor pagination (`limit=100`, `starting_after`), newest first, and
-//! `created[gte]` for incremental runs. Amounts are converted from Stripe's units to ISO minor
-//! units where exact (Stripe counts ISK in hundredths; see `stripe_exponent`).
+//! Streams: `charges` (payments), `refunds`, `balance_transactions` (fees, net, availability),
+//! `disputes`, `payouts` (each with the balance transactions it paid out, `payouts.rs`),
+//! `customers`, `subscriptions`, and `events` (updates to objects already synced, from the
+//! Events API, with a windowed re-list when its 30 days of events no longer reach back to the
+//! last run, `events.rs`). Lists use Stripe's cursor pagination (`limit=100`,
+//! `starting_after`), newest first, and `created[gte]` for incremental runs. Amounts are
+//! converted from Stripe's units to ISO minor units where exact (Stripe counts ISK in
+//! hundredths; see `stripe_exponent`). Writes: refunds (below), payment requests as Checkout
+//! Sessions and subscription cancels (`writes.rs`), each with the outbox's `Idempotency-Key`.
+
+mod events;
+mod objects;
+mod payouts;
+mod writes;
+
+pub use events::{
+    EVENT_RETENTION_SECS, EVENT_TYPES, EventsCursor, Phase, QUIET_SECS, RELIST_LOOKBACK_SECS,
+    RELIST_STREAMS,
+};
+pub use objects::{
+    entry_kind, parse_customer_raw, parse_dispute_raw, parse_payout_entry_raw, parse_payout_raw,
+    parse_subscription_raw,
+};
+pub use payouts::{PAYOUT_LOOKBACK_SECS, PAYOUT_PAGE_LIMIT};
+pub use writes::DEFAULT_SUCCESS_URL;
 
 use crate::http::{self, Guard, RequestSink, transport_error};
 use crate::{Page, PageRequest, ProviderError, ProviderErrorKind, PullPayments, Record, Rejected};
@@ -12,6 +33,8 @@ use serde::Deserialize;
 use serde_json::Value;
 use serde_json::value::RawValue;
 use std::borrow::Cow;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 use switchboard_core::records::{BalanceTransactionRecord, PaymentRecord, RefundRecord};
 use switchboard_core::secret::SecretString;
 use switchboard_core::views::FeeLine;
@@ -20,7 +43,16 @@ use switchboard_core::{Currency, Money};
 pub const API_VERSION: &str = "2023-08-16";
 pub const DEFAULT_API_BASE: &str = "https://api.stripe.com";
 pub const PAGE_LIMIT: u32 = 100;
-pub const STREAMS: &[&str] = &["charges", "refunds", "balance_transactions"];
+pub const STREAMS: &[&str] = &[
+    "charges",
+    "refunds",
+    "balance_transactions",
+    "disputes",
+    "payouts",
+    "customers",
+    "subscriptions",
+    "events",
+];
 
 /// Stripe's zero-decimal currencies (https://docs.stripe.com/currencies#zero-decimal).
 const ZERO_DECIMAL: &[&str] = &[
@@ -54,6 +86,9 @@ const REFUND_STATUSES: &[&str] = &[
 ];
 const BT_STATUSES: &[&str] = &["available", "pending"];
 
+/// The wall clock in unix seconds, injectable for tests.
+pub type Clock = Arc<dyn Fn() -> i64 + Send + Sync>;
+
 pub struct Stripe {
     client: reqwest::Client,
     api_base: String,
@@ -61,6 +96,12 @@ pub struct Stripe {
     request_sink: Option<RequestSink>,
     /// The connection's rate limiter and circuit breaker, around every request.
     guard: Option<Guard>,
+    /// Decides whether the events stream's last run is still within Stripe's retention.
+    clock: Clock,
+    /// Whether this adapter already warned that the events stream re-lists (once per sync).
+    relist_warned: AtomicBool,
+    /// Where a Checkout Session sends the customer after paying.
+    checkout_success_url: String,
 }
 
 impl std::fmt::Debug for Stripe {
@@ -83,7 +124,22 @@ impl Stripe {
             api_key,
             request_sink: None,
             guard: None,
+            clock: Arc::new(|| chrono::Utc::now().timestamp()),
+            relist_warned: AtomicBool::new(false),
+            checkout_success_url: DEFAULT_SUCCESS_URL.to_string(),
         }
+    }
+
+    /// Reads the time from `clock` instead of the system clock.
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Sends customers to `url` after they pay a payment request (the business's own page).
+    pub fn with_checkout_success_url(mut self, url: impl Into<String>) -> Self {
+        self.checkout_success_url = url.into();
+        self
     }
 
     /// Sends every request under the connection's rate budget and circuit breaker.
@@ -185,7 +241,7 @@ pub fn error_from_body(status: u16, body: &[u8]) -> ProviderError {
         403 => (
             ProviderErrorKind::Auth,
             format!(
-                "The Stripe key lacks a permission Switchboard needs (read access to Charges, Refunds and Balance transactions).{said}"
+                "The Stripe key lacks a permission Switchboard needs (read access to Charges, Refunds, Balance transactions, Disputes, Payouts, Customers, Subscriptions and Events).{said}"
             ),
         ),
         429 => (
@@ -218,18 +274,55 @@ impl PullPayments for Stripe {
     }
 
     async fn fetch_page(&self, stream: &str, request: &PageRequest) -> Result<Page, ProviderError> {
-        let path = match stream {
-            "charges" => "/v1/charges",
-            "refunds" => "/v1/refunds",
-            "balance_transactions" => "/v1/balance_transactions",
-            other => {
-                return Err(ProviderError::new(
-                    ProviderErrorKind::InvalidRequest,
-                    format!("Stripe has no stream `{other}`"),
-                ));
-            }
+        let page = match stream {
+            "payouts" => self.payouts_page(request).await,
+            "events" => self.events_page(request).await,
+            _ => self.list_page(stream, request).await,
         };
+        page.map_err(|e| missing_read_permission(stream, e))
+    }
+
+    fn lookback_secs(&self, stream: &str) -> i64 {
+        match stream {
+            "payouts" => PAYOUT_LOOKBACK_SECS,
+            _ => crate::DEFAULT_LOOKBACK_SECS,
+        }
+    }
+
+    async fn verify(&self) -> Result<(), ProviderError> {
+        self.get("/v1/charges", &[("limit", "1".to_string())])
+            .await
+            .map(|_| ())
+    }
+}
+
+/// A 403 on a stream a restricted key made for the first streams may not cover (it reads
+/// charges, refunds and balance transactions) fails that stream only, saying which read
+/// access to add: the key works, so the connection does not need a reconnect.
+fn missing_read_permission(stream: &str, mut e: ProviderError) -> ProviderError {
+    let what = match stream {
+        "disputes" => "Disputes",
+        "payouts" => "Payouts",
+        "customers" => "Customers",
+        "subscriptions" => "Subscriptions",
+        "events" => "Events (and, for its re-list, Disputes, Payouts, Customers and Subscriptions)",
+        _ => return e,
+    };
+    if e.http_status == Some(403) {
+        e.kind = ProviderErrorKind::InvalidRequest;
+        e.message = format!(
+            "The Stripe key cannot read {what}. Give the restricted key read access to {what} in the Stripe Dashboard (Developers → API keys); the other streams still sync."
+        );
+    }
+    e
+}
+
+impl Stripe {
+    /// One page of a plain list stream.
+    async fn list_page(&self, stream: &str, request: &PageRequest) -> Result<Page, ProviderError> {
+        let path = list_path(stream)?;
         let mut query = vec![("limit", PAGE_LIMIT.to_string())];
+        query.extend(list_filters(stream));
         if let Some(gte) = request.created_gte {
             query.push(("created[gte]", gte.to_string()));
         }
@@ -245,12 +338,52 @@ impl PullPayments for Stripe {
         page.request_id = request_id;
         Ok(page)
     }
+}
 
-    async fn verify(&self) -> Result<(), ProviderError> {
-        self.get("/v1/charges", &[("limit", "1".to_string())])
-            .await
-            .map(|_| ())
+/// The list endpoint of `stream`.
+fn list_path(stream: &str) -> Result<&'static str, ProviderError> {
+    Ok(match stream {
+        "charges" => "/v1/charges",
+        "refunds" => "/v1/refunds",
+        "balance_transactions" => "/v1/balance_transactions",
+        "disputes" => "/v1/disputes",
+        "payouts" => "/v1/payouts",
+        "customers" => "/v1/customers",
+        "subscriptions" => "/v1/subscriptions",
+        other => {
+            return Err(ProviderError::new(
+                ProviderErrorKind::InvalidRequest,
+                format!("Stripe has no stream `{other}`"),
+            ));
+        }
+    })
+}
+
+/// Filters a stream's list always sends: subscriptions leave canceled ones out unless asked.
+fn list_filters(stream: &str) -> Vec<(&'static str, String)> {
+    match stream {
+        "subscriptions" => vec![("status", "all".to_string())],
+        _ => Vec::new(),
     }
+}
+
+/// Whether `id` looks like a Stripe object id (`prefix_…`), safe in a URL path.
+fn is_object_id(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 255
+        && id.contains('_')
+        && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+}
+
+/// The error of a 200 answer that is not the JSON it should be.
+fn unreadable(e: serde_json::Error, request_id: &Option<String>) -> ProviderError {
+    let mut err = ProviderError::new(
+        ProviderErrorKind::BadResponse,
+        format!("Stripe sent an unreadable answer (truncated or not JSON: {e})."),
+    );
+    err.http_status = Some(200);
+    err.request_id = request_id.clone();
+    err
 }
 
 fn bad_shape(what: &str) -> ProviderError {
@@ -289,11 +422,15 @@ pub fn parse_list(stream: &str, body: &[u8]) -> Result<Page, ProviderError> {
     };
     for object in data {
         let raw = object.get();
+        let warnings = &mut page.warnings;
         let parsed = match stream {
-            "charges" => parse_charge_raw(raw, &mut page.warnings).map(Record::Payment),
-            "refunds" => parse_refund_raw(raw, &mut page.warnings).map(Record::Refund),
-            _ => parse_balance_transaction_raw(raw, &mut page.warnings)
-                .map(Record::BalanceTransaction),
+            "charges" => parse_charge_raw(raw, warnings).map(Record::Payment),
+            "refunds" => parse_refund_raw(raw, warnings).map(Record::Refund),
+            "disputes" => parse_dispute_raw(raw, warnings).map(Record::Dispute),
+            "payouts" => parse_payout_raw(raw, warnings).map(Record::Payout),
+            "customers" => parse_customer_raw(raw, warnings).map(Record::Customer),
+            "subscriptions" => parse_subscription_raw(raw, warnings).map(Record::Subscription),
+            _ => parse_balance_transaction_raw(raw, warnings).map(Record::BalanceTransaction),
         };
         // Paging moves past every object, usable or not: a usable one carries its id and
         // `created`; only an unusable one is read again for them (one pass per object, not two).
@@ -671,11 +808,13 @@ pub fn parse_balance_transaction(
 const LOOKUP_PAGES: usize = 10;
 
 impl Stripe {
-    /// Sends `request` (built by the caller) once and decodes Stripe's JSON answer or error.
-    async fn send_json(
+    /// Sends `request` (built by the caller) once: the body of a 2xx answer, or Stripe's error.
+    /// `permission` says what a 403 lacks ("to refund (Refunds: write)").
+    async fn send(
         &self,
         request: reqwest::Request,
-    ) -> Result<(Value, Option<String>), ProviderError> {
+        permission: &str,
+    ) -> Result<(bytes::Bytes, Option<String>), ProviderError> {
         let answer = http::execute_guarded(
             &self.client,
             request,
@@ -686,25 +825,28 @@ impl Stripe {
         )
         .await?;
         if (200..300).contains(&answer.status) {
-            return serde_json::from_slice(&answer.body)
-                .map(|v| (v, answer.request_id.clone()))
-                .map_err(|e| {
-                    let mut err = ProviderError::new(
-                        ProviderErrorKind::BadResponse,
-                        format!("Stripe sent an unreadable answer (truncated or not JSON: {e})."),
-                    );
-                    err.http_status = Some(answer.status);
-                    err.request_id = answer.request_id.clone();
-                    err
-                });
+            return Ok((answer.body, answer.request_id));
         }
         let mut err = error_from_body(answer.status, &answer.body);
         if answer.status == 403 {
-            err.message = "The Stripe key lacks a permission Switchboard needs to refund (Refunds: write). Give the restricted key that permission in the Stripe Dashboard, then retry.".to_string();
+            err.message = format!(
+                "The Stripe key lacks a permission Switchboard needs {permission}. Give the restricted key that permission in the Stripe Dashboard, then retry."
+            );
         }
         err.request_id = answer.request_id;
         err.retry_after_secs = answer.retry_after_secs;
         Err(err)
+    }
+
+    /// Sends a refund request once and decodes Stripe's JSON answer or error.
+    async fn send_json(
+        &self,
+        request: reqwest::Request,
+    ) -> Result<(Value, Option<String>), ProviderError> {
+        let (body, request_id) = self.send(request, "to refund (Refunds: write)").await?;
+        serde_json::from_slice(&body)
+            .map(|v| (v, request_id.clone()))
+            .map_err(|e| unreadable(e, &request_id))
     }
 
     /// A refund object (its `charge` expanded) as records: the refund with `charge` back to an
@@ -941,6 +1083,74 @@ mod tests {
         assert_eq!(
             (page.last_id.as_deref(), page.max_created),
             (Some("ch_b"), Some(2))
+        );
+    }
+
+    #[test]
+    fn every_list_stream_rejects_a_malformed_object_and_keeps_the_rest() {
+        let good: &[(&str, Value)] = &[
+            (
+                "disputes",
+                json!({"id": "dp_1", "amount": 100, "currency": "usd", "created": 1,
+                "status": "won", "charge": "ch_1"}),
+            ),
+            (
+                "payouts",
+                json!({"id": "po_1", "amount": 100, "currency": "usd", "created": 1,
+                "status": "paid", "arrival_date": 2}),
+            ),
+            (
+                "customers",
+                json!({"id": "cus_1", "created": 1, "email": "a@example.com"}),
+            ),
+            (
+                "subscriptions",
+                json!({"id": "sub_1", "created": 1, "status": "active"}),
+            ),
+        ];
+        for (stream, object) in good {
+            let mut bad = object.clone();
+            bad["id"] = json!(format!("{}_bad", &stream[..3]));
+            bad["created"] = json!("yesterday");
+            let body = json!({"object": "list", "data": [object, bad], "has_more": false});
+            let page = parse_list(stream, body.to_string().as_bytes()).unwrap();
+            assert_eq!(
+                (page.records.len(), page.rejected.len()),
+                (1, 1),
+                "{stream}"
+            );
+            assert!(
+                page.rejected[0].reason.contains("invalid type"),
+                "{stream}: {page:?}"
+            );
+            assert_eq!(page.max_created, Some(1), "{stream}");
+            assert!(page.warnings.is_empty(), "{stream}");
+        }
+    }
+
+    #[test]
+    fn a_missing_read_permission_fails_only_its_new_stream() {
+        let forbidden = || {
+            let mut e = error_from_body(403, br#"{"error":{"type":"invalid_request_error","message":"The provided key does not have the required permissions"}}"#);
+            e.request_id = Some("req_1".into());
+            e
+        };
+        let e = missing_read_permission("disputes", forbidden());
+        assert_eq!(e.kind, ProviderErrorKind::InvalidRequest);
+        assert!(
+            e.message.contains("read access to Disputes"),
+            "{}",
+            e.message
+        );
+        assert_eq!(e.request_id.as_deref(), Some("req_1"));
+        assert_eq!(
+            missing_read_permission("charges", forbidden()).kind,
+            ProviderErrorKind::Auth
+        );
+        let unauthorized = error_from_body(401, b"{}");
+        assert_eq!(
+            missing_read_permission("events", unauthorized).kind,
+            ProviderErrorKind::Auth
         );
     }
 

@@ -1,18 +1,24 @@
-//! A fake of Stripe's REST API (version 2023-08-16) for charges, refunds and balance
-//! transactions, served from seeded data.
+//! A fake of Stripe's REST API (version 2023-08-16) for charges, refunds, balance transactions,
+//! disputes, payouts, customers, subscriptions, events and Checkout Sessions, served from seeded
+//! data.
 //!
 //! Faithful to Stripe where an adapter can tell the difference, and checked against the official
-//! spec (`shared/specs/stripe.json`) by `tests/stripe_spec.rs`:
+//! spec (`shared/specs/stripe.json`) by `tests/stripe_spec.rs` and `tests/stripe_more.rs`:
 //! - `GET /v1/charges[/{id}]`, `GET /v1/refunds[/{id}]`, `GET /v1/balance_transactions[/{id}]`;
 //!   every object carries every field the spec lists as required, with the spec's types.
-//! - `POST /v1/refunds` with `Idempotency-Key` semantics (`stripe_refunds.rs`).
+//! - `GET /v1/disputes`, `/v1/payouts`, `/v1/customers`, `/v1/subscriptions` (each also by id;
+//!   `stripe_objects.rs`), `GET /v1/events[/{id}]` with the events the fake's changes emit
+//!   (`stripe_events.rs`), `GET /v1/checkout/sessions[/{session}]`.
+//! - `POST /v1/refunds` (`stripe_refunds.rs`), `POST /v1/subscriptions/{id}` and
+//!   `POST /v1/checkout/sessions` (`stripe_billing.rs`), with `Idempotency-Key` semantics.
 //! - Auth as Stripe does it: `Authorization: Bearer <key>` or HTTP Basic with the key as user.
 //!   A missing or wrong key gets Stripe's 401 body (the key masked as Stripe masks it).
 //! - Lists: newest first (`created` descending, ties by id descending), `limit` 1..=100 (default
 //!   10), `starting_after`/`ending_before` object-id cursors, `has_more`, `url`,
 //!   `created`/`created[gt|gte|lt|lte]`, the per-list filters of the spec (`customer`,
-//!   `payment_intent`, `charge`, `type`, `payout`, `source`, `currency`), `expand[]` for
-//!   `balance_transaction` (charges, refunds) and `charge` (refunds).
+//!   `payment_intent`, `charge`, `type`, `payout`, `source`, `currency`, `status`, `email`,
+//!   `types[]`, `arrival_date[…]`, …), `expand[]` for `balance_transaction` (charges, refunds)
+//!   and `charge` (refunds).
 //! - Errors in Stripe's shape (`{"error":{"type","message","param","code","doc_url"}}`):
 //!   unknown parameter, invalid integer, limit out of range, both cursors, unknown ids (404
 //!   `resource_missing`), unknown URL. Every response has a `Request-Id: req_…` header and the
@@ -22,9 +28,9 @@
 //! GBP as they are and converts JPY, KWD and ISK to USD (so those balance transactions carry an
 //! `exchange_rate`); fees are Stripe's published standard rates; refunds carry no fee; charge
 //! balance transactions become available two days after midnight UTC of their day and daily
-//! automatic payouts (with their own `payout` balance transactions) sweep what became available;
-//! payouts appear as balance transactions (`type: "payout"`, `payout=` filter) but
-//! `/v1/payouts` itself is not served yet; `expand` of anything else answers 400 even where
+//! automatic payouts (with their own `payout` balance transactions) sweep what became available
+//! (`SWITCHBOARD_SANDBOX_STRIPE_PAYOUTS=off` leaves them out); `expand` of anything else
+//! answers 400 even where
 //! real Stripe could expand it; `Stripe-Version` request headers are accepted but answers
 //! always have the 2023-08-16 shape. Where the spec and Stripe's behaviour leave room, the spec
 //! wins: the 429 body uses `type: "invalid_request_error"` with `code: "rate_limit"` (the spec's
@@ -52,6 +58,15 @@ use crate::seed::{self, PRODUCTS, Person, SeedRng};
 #[path = "stripe_refunds.rs"]
 mod refunds;
 pub use refunds::{CREATE_REFUND_ROUTE, PostFault};
+#[path = "stripe_objects.rs"]
+mod objects;
+pub use objects::{AUTOMATIC_PAYOUTS_ENV, DisputeStatus, PayoutStatus};
+#[path = "stripe_events.rs"]
+mod events;
+pub use events::EVENT_RETENTION_SECS;
+#[path = "stripe_billing.rs"]
+mod billing;
+pub use billing::{CREATE_CHECKOUT_SESSION_ROUTE, UPDATE_SUBSCRIPTION_ROUTE};
 
 /// The API version whose shapes this fake serves (the version of `shared/specs/stripe.json`).
 pub const API_VERSION: &str = "2023-08-16";
@@ -117,6 +132,12 @@ pub struct ObjectCounts {
     pub charges: usize,
     pub refunds: usize,
     pub balance_transactions: usize,
+    pub disputes: usize,
+    pub payouts: usize,
+    pub customers: usize,
+    pub subscriptions: usize,
+    /// Events still within Stripe's retention.
+    pub events: usize,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -493,6 +514,9 @@ pub(crate) struct StripeData {
     customers: Vec<Customer>,
     customer_index: HashMap<String, u32>,
     rng: SeedRng,
+    /// Disputes, payouts, customers' list rows, subscriptions, Checkout Sessions and events
+    /// (`stripe_objects.rs`, `stripe_events.rs`, `stripe_billing.rs`).
+    pub(crate) more: objects::More,
 }
 
 /// Descriptions of the two charges every seeded set has, newest of all.
@@ -540,6 +564,7 @@ impl StripeData {
             customers,
             customer_index,
             rng,
+            more: objects::More::empty(seed),
         };
 
         let mut charge_rows = Vec::with_capacity(charges.max(2));
@@ -653,10 +678,14 @@ impl StripeData {
             bt_rows.push(bt);
         }
 
-        data.add_payouts(&mut bt_rows, reference);
+        if objects::automatic_payouts_enabled() {
+            data.add_payouts(&mut bt_rows, reference);
+        }
         data.charges = Table::new(charge_rows);
         data.refunds = Table::new(refund_rows);
         data.bts = Table::new(bt_rows);
+        // The newer object kinds draw from their own streams: the data above stays what it was.
+        data.more = objects::More::generate(seed, &data);
         data
     }
 
@@ -856,6 +885,7 @@ impl StripeData {
         if let Some(bt) = bt {
             self.bts.insert(bt);
         }
+        self.emit("charge.succeeded", &id, None, None);
         id
     }
 
@@ -987,7 +1017,7 @@ impl StripeData {
             "currency": c.currency,
             "customer": customer.map(|c| c.id.as_str()),
             "description": c.description,
-            "disputed": false,
+            "disputed": self.more.is_disputed(&c.id),
             "failure_balance_transaction": null,
             "failure_code": failure_code,
             "failure_message": failure_message,
@@ -1170,6 +1200,12 @@ enum Item<'a> {
     Charge(&'a Charge),
     Refund(&'a Refund),
     BalanceTx(&'a BalanceTx),
+    Dispute(&'a objects::Dispute),
+    Payout(&'a objects::Payout),
+    Customer(&'a objects::CustomerRow),
+    Subscription(&'a objects::Subscription),
+    Event(&'a events::Event),
+    CheckoutSession(&'a billing::CheckoutSession),
 }
 
 impl Item<'_> {
@@ -1178,6 +1214,12 @@ impl Item<'_> {
             Item::Charge(c) => &c.id,
             Item::Refund(r) => &r.id,
             Item::BalanceTx(b) => &b.id,
+            Item::Dispute(d) => &d.id,
+            Item::Payout(p) => &p.id,
+            Item::Customer(c) => &c.id,
+            Item::Subscription(s) => &s.id,
+            Item::Event(e) => &e.id,
+            Item::CheckoutSession(s) => &s.id,
         }
     }
 
@@ -1186,6 +1228,12 @@ impl Item<'_> {
             Item::Charge(c) => data.charge_json(c, expand),
             Item::Refund(r) => data.refund_json(r, expand),
             Item::BalanceTx(b) => data.bt_json(b),
+            Item::Dispute(d) => data.dispute_json(d),
+            Item::Payout(p) => data.payout_json(p),
+            Item::Customer(c) => data.customer_json(c),
+            Item::Subscription(s) => data.subscription_json(s),
+            Item::Event(e) => e.json(),
+            Item::CheckoutSession(s) => s.json(),
         }
     }
 }
@@ -1250,10 +1298,16 @@ impl StripeControl {
 
     pub fn object_counts(&self) -> ObjectCounts {
         let s = self.state();
+        let more = &s.data.more;
         ObjectCounts {
             charges: s.data.charges.len(),
             refunds: s.data.refunds.len(),
             balance_transactions: s.data.bts.len(),
+            disputes: more.disputes.len(),
+            payouts: more.payouts.len(),
+            customers: more.customers.len(),
+            subscriptions: more.subscriptions.len(),
+            events: more.events.retained(),
         }
     }
 
@@ -1337,14 +1391,26 @@ enum Kind {
     Charge,
     Refund,
     BalanceTransaction,
+    Dispute,
+    Payout,
+    Customer,
+    Subscription,
+    Event,
+    CheckoutSession,
 }
 
 impl Kind {
+    /// The kind listed at `/v1/{segment}` (Checkout Sessions live at `/v1/checkout/sessions`).
     fn from_segment(s: &str) -> Option<Kind> {
         match s {
             "charges" => Some(Kind::Charge),
             "refunds" => Some(Kind::Refund),
             "balance_transactions" => Some(Kind::BalanceTransaction),
+            "disputes" => Some(Kind::Dispute),
+            "payouts" => Some(Kind::Payout),
+            "customers" => Some(Kind::Customer),
+            "subscriptions" => Some(Kind::Subscription),
+            "events" => Some(Kind::Event),
             _ => None,
         }
     }
@@ -1354,15 +1420,28 @@ impl Kind {
             Kind::Charge => "/v1/charges",
             Kind::Refund => "/v1/refunds",
             Kind::BalanceTransaction => "/v1/balance_transactions",
+            Kind::Dispute => "/v1/disputes",
+            Kind::Payout => "/v1/payouts",
+            Kind::Customer => "/v1/customers",
+            Kind::Subscription => "/v1/subscriptions",
+            Kind::Event => "/v1/events",
+            Kind::CheckoutSession => "/v1/checkout/sessions",
         }
     }
 
-    /// The route of the retrieve endpoint, for [`Counters::by_path`].
+    /// The route of the retrieve endpoint (the spec's path template), for
+    /// [`Counters::by_path`].
     fn item_route(self) -> &'static str {
         match self {
             Kind::Charge => "/v1/charges/{id}",
             Kind::Refund => "/v1/refunds/{id}",
             Kind::BalanceTransaction => "/v1/balance_transactions/{id}",
+            Kind::Dispute => "/v1/disputes/{dispute}",
+            Kind::Payout => "/v1/payouts/{payout}",
+            Kind::Customer => "/v1/customers/{customer}",
+            Kind::Subscription => "/v1/subscriptions/{subscription_exposed_id}",
+            Kind::Event => "/v1/events/{id}",
+            Kind::CheckoutSession => "/v1/checkout/sessions/{session}",
         }
     }
 
@@ -1371,6 +1450,12 @@ impl Kind {
             Kind::Charge => "charge",
             Kind::Refund => "refund",
             Kind::BalanceTransaction => "balance transaction",
+            Kind::Dispute => "dispute",
+            Kind::Payout => "payout",
+            Kind::Customer => "customer",
+            Kind::Subscription => "subscription",
+            Kind::Event => "event",
+            Kind::CheckoutSession => "checkout.session",
         }
     }
 
@@ -1380,6 +1465,42 @@ impl Kind {
             Kind::Charge => &["customer", "payment_intent", "transfer_group"],
             Kind::Refund => &["charge", "payment_intent"],
             Kind::BalanceTransaction => &["currency", "payout", "source", "type"],
+            Kind::Dispute => &["charge", "payment_intent"],
+            Kind::Payout => &["destination", "status"],
+            Kind::Customer => &["email", "test_clock"],
+            Kind::Subscription => &[
+                "automatic_tax[enabled]",
+                "collection_method",
+                "customer",
+                "price",
+                "status",
+                "test_clock",
+            ],
+            Kind::Event => &["delivery_success", "type"],
+            Kind::CheckoutSession => &[
+                "customer",
+                "customer_details[email]",
+                "payment_intent",
+                "payment_link",
+                "subscription",
+            ],
+        }
+    }
+
+    /// Filters that take a range like `created` (`field`, `field[gt|gte|lt|lte]`).
+    fn ranges(self) -> &'static [&'static str] {
+        match self {
+            Kind::Payout => &["arrival_date"],
+            Kind::Subscription => &["current_period_end", "current_period_start"],
+            _ => &[],
+        }
+    }
+
+    /// Filters that take an array (`types[]=a&types[]=b`).
+    fn arrays(self) -> &'static [&'static str] {
+        match self {
+            Kind::Event => &["types"],
+            _ => &[],
         }
     }
 
@@ -1387,7 +1508,7 @@ impl Kind {
         match self {
             Kind::Charge => &["balance_transaction"],
             Kind::Refund => &["balance_transaction", "charge"],
-            Kind::BalanceTransaction => &[],
+            _ => &[],
         }
     }
 }
@@ -1430,6 +1551,59 @@ struct ListParams {
     min_created: i64,
     max_created: i64,
     filters: Vec<(String, String)>,
+    /// Range filters other than `created` ([`Kind::ranges`]): field, lowest, highest.
+    ranges: Vec<(String, i64, i64)>,
+}
+
+impl ListParams {
+    /// The last value given for filter `name` (array filters: every value, in order).
+    fn filter(&self, name: &str) -> Option<&str> {
+        self.filters
+            .iter()
+            .rev()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    fn filter_all(&self, name: &str) -> Vec<&str> {
+        self.filters
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
+
+    /// Whether `value` of range filter `field` is within the asked range (or none is asked).
+    fn in_range(&self, field: &str, value: i64) -> bool {
+        self.ranges
+            .iter()
+            .filter(|(f, _, _)| f == field)
+            .all(|(_, lo, hi)| (*lo..=*hi).contains(&value))
+    }
+}
+
+/// `field`, `field[op]` → (field, op) for a range filter of `kind`.
+fn range_key(kind: Kind, key: &str) -> Option<(&'static str, &str)> {
+    kind.ranges().iter().find_map(|field| {
+        if key == *field {
+            return Some((*field, ""));
+        }
+        let op = key
+            .strip_prefix(field)?
+            .strip_prefix('[')?
+            .strip_suffix(']')?;
+        matches!(op, "gt" | "gte" | "lt" | "lte").then_some((*field, op))
+    })
+}
+
+/// `name[]`, `name[3]` → name, for an array filter of `kind`.
+fn array_key(kind: Kind, key: &str) -> Option<&'static str> {
+    kind.arrays().iter().copied().find(|name| {
+        key.strip_prefix(name)
+            .and_then(|r| r.strip_prefix('['))
+            .and_then(|r| r.strip_suffix(']'))
+            .is_some_and(|i| i.chars().all(|c| c.is_ascii_digit()))
+    })
 }
 
 fn parse_int(value: &str, param: &str) -> Result<i64, ApiError> {
@@ -1458,6 +1632,7 @@ fn parse_params(
         min_created: i64::MIN,
         max_created: i64::MAX,
         filters: Vec::new(),
+        ranges: Vec::new(),
     };
     let mut expand = Vec::new();
     for (key, value) in pairs {
@@ -1509,9 +1684,34 @@ fn parse_params(
                     .min(parse_int(&value, &key)?.saturating_sub(1))
             }
             "created[lte]" => p.max_created = p.max_created.min(parse_int(&value, &key)?),
+            "delivery_success" | "automatic_tax[enabled]"
+                if kind.filters().contains(&key.as_str())
+                    && !matches!(value.as_str(), "true" | "false") =>
+            {
+                return Err(invalid(format!("Invalid boolean: {value}"), &key));
+            }
             k if kind.filters().contains(&k) => p.filters.push((key, value)),
+            k if array_key(kind, k).is_some() => {
+                let name = array_key(kind, k).unwrap_or_default();
+                p.filters.push((name.to_string(), value));
+            }
+            k if range_key(kind, k).is_some() => {
+                let (field, op) = range_key(kind, k).unwrap_or_default();
+                let t = parse_int(&value, &key)?;
+                let (lo, hi) = match op {
+                    "gt" => (t.saturating_add(1), i64::MAX),
+                    "gte" => (t, i64::MAX),
+                    "lt" => (i64::MIN, t.saturating_sub(1)),
+                    "lte" => (i64::MIN, t),
+                    _ => (t, t),
+                };
+                p.ranges.push((field.to_string(), lo, hi));
+            }
             _ => return Err(unknown_param(&key)),
         }
+    }
+    if kind == Kind::Event {
+        events::check_type_filters(&p)?;
     }
     if p.starting_after.is_some() && p.ending_before.is_some() {
         return Err(invalid(
@@ -1673,6 +1873,12 @@ impl StripeControl {
         let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
         let endpoint = match (method, segments.as_slice()) {
             (&Method::GET, ["v1", list]) => Kind::from_segment(list).map(Endpoint::List),
+            (&Method::GET, ["v1", "checkout", "sessions"]) => {
+                Some(Endpoint::List(Kind::CheckoutSession))
+            }
+            (&Method::GET, ["v1", "checkout", "sessions", id]) if !id.is_empty() => {
+                Some(Endpoint::Retrieve(Kind::CheckoutSession, id))
+            }
             (&Method::GET, ["v1", list, id]) if !id.is_empty() => {
                 Kind::from_segment(list).map(|k| Endpoint::Retrieve(k, id))
             }
@@ -1899,13 +2105,20 @@ impl StripeControl {
             Kind::BalanceTransaction => {
                 let currency = filter("currency");
                 let payout = filter("payout");
+                if let Some(payout) = payout {
+                    data.more.check_payout_filter(payout)?;
+                }
                 let source = filter("source");
                 let typ = filter("type");
                 let page = data
                     .bts
                     .page(&q, |b| {
                         currency.is_none_or(|w| b.currency == w)
-                            && payout.is_none_or(|w| b.payout.as_deref() == Some(w))
+                            // What the payout paid out, and the payout's own transaction.
+                            && payout.is_none_or(|w| {
+                                b.payout.as_deref() == Some(w)
+                                    || (b.kind == BtType::Payout && b.source == w)
+                            })
                             && source.is_none_or(|w| b.source == w)
                             && typ.is_none_or(|w| b.kind.as_str() == w)
                     })
@@ -1915,6 +2128,12 @@ impl StripeControl {
                     page.has_more,
                 )
             }
+            Kind::Dispute
+            | Kind::Payout
+            | Kind::Customer
+            | Kind::Subscription
+            | Kind::Event
+            | Kind::CheckoutSession => objects::page(data, kind, &q, &missing_cursor)?,
         };
         // The envelope as serde_json writes it (whatever its key order), with the items
         // spliced into its empty `data` array.
@@ -1973,6 +2192,7 @@ impl StripeControl {
             Kind::Charge => data.charges.get(id).map(|c| data.charge_json(c, &expand)),
             Kind::Refund => data.refunds.get(id).map(|r| data.refund_json(r, &expand)),
             Kind::BalanceTransaction => data.bts.get(id).map(|b| data.bt_json(b)),
+            _ => objects::retrieve(data, kind, id),
         };
         found.ok_or_else(|| missing(kind, id, "id"))
     }
@@ -2200,6 +2420,7 @@ mod tests {
             min_created: i64::MIN,
             max_created: i64::MAX,
             filters: vec![],
+            ranges: vec![],
         };
         let page = d
             .charges

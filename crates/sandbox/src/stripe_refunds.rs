@@ -1,5 +1,7 @@
 //! `POST /v1/refunds` of the Stripe fake (a child module of [`super`], so it shares the data
-//! and the helpers of the read endpoints).
+//! and the helpers of the read endpoints), and what every write of the fake shares:
+//! authentication, faults and `Idempotency-Key` (subscription updates and Checkout Sessions
+//! are executed by `stripe_billing.rs`).
 //!
 //! Faithful where a client can tell:
 //! - A form-encoded body (`application/x-www-form-urlencoded`) with the spec's parameters:
@@ -13,18 +15,20 @@
 //!   (`amount_too_large`), a failed charge (`charge_not_refundable`), an unknown charge
 //!   (`resource_missing`).
 //! - A refund updates its charge (`amount_refunded`, `refunded`), and adds a `refund` balance
-//!   transaction as the seeded refunds have; card refunds succeed at once.
-//! - Idempotency: a request with an `Idempotency-Key` that executed is saved with its answer;
-//!   the same key with the same parameters gets that answer again (header
-//!   `Idempotent-Replayed: true`) and changes nothing; the same key with other parameters gets
-//!   400 `idempotency_error`. Requests refused before executing (bad parameters, injected 429 and
-//!   5xx) are not saved, so a retry executes.
+//!   transaction as the seeded refunds have; card refunds succeed at once. It emits
+//!   `charge.refunded` and `refund.created` (`stripe_events.rs`).
+//! - Idempotency (every write): a request with an `Idempotency-Key` that executed is saved with
+//!   its answer; the same key with the same parameters on the same path gets that answer again
+//!   (header `Idempotent-Replayed: true`) and changes nothing; the same key with other
+//!   parameters (or on another path) gets 400 `idempotency_error`. Requests refused before
+//!   executing (bad parameters, injected 429 and 5xx) are not saved, so a retry executes.
 //! - Faults: deterministic ones queued with [`StripeControl::fail_next_posts`], and the random
 //!   ones of [`crate::faults`], which draw for POSTs as for reads. For a POST, `reset` and
 //!   [`PostFault::ApplyThenReset`] APPLY the refund and then drop the connection mid-answer: the
 //!   client cannot know whether it happened (the uncertain outcome). `malformed` applies it and
 //!   answers truncated JSON; `slow` applies it and answers late.
 
+use super::events::EventRequest;
 use super::*;
 
 /// Route of the create endpoint in [`Counters::by_path`].
@@ -53,6 +57,7 @@ pub(crate) struct PostState {
 }
 
 struct Saved {
+    path: String,
     params: Vec<(String, String)>,
     status: StatusCode,
     body: Vec<u8>,
@@ -99,6 +104,24 @@ impl StripeControl {
             .collect()
     }
 
+    /// Refunds `amount` of `charge` now, as `POST /v1/refunds` would (events included), and
+    /// returns the refund's id. Panics when Stripe would refuse the refund.
+    pub fn refund_now(&self, charge: &str, amount: i64) -> String {
+        let mut state = self.state();
+        state.item_json.clear();
+        let params = RefundParams {
+            charge: Some(charge.to_string()),
+            payment_intent: None,
+            amount: Some(amount),
+            currency: None,
+            reason: Some("requested_by_customer"),
+            metadata: BTreeMap::new(),
+            expand: Vec::new(),
+        };
+        create(&mut state.data, &params, None)
+            .unwrap_or_else(|e| panic!("the Stripe fake refused the refund: {}", e.body))
+    }
+
     /// Answers one POST: the response, and how long to hold it back (a `slow` fault).
     pub(super) fn respond_post(
         &self,
@@ -108,9 +131,10 @@ impl StripeControl {
     ) -> (Response, Option<Duration>) {
         let mut state = self.state();
         let rid = state.next_request_id();
-        let route = (path.trim_end_matches('/') == "/v1/refunds").then_some(CREATE_REFUND_ROUTE);
+        let write = write_route(path);
+        let route = write.map(|(_, route)| route);
         let (response, reset, slow) =
-            match self.answer_post(&mut state, route, path, headers, body, &rid) {
+            match self.answer_post(&mut state, write, path, headers, body, &rid) {
                 Answered::Plain(r) => (r, false, false),
                 Answered::Reset(r) => (r, true, false),
                 Answered::Slow(r) => (r, false, true),
@@ -129,7 +153,7 @@ impl StripeControl {
     fn answer_post(
         &self,
         state: &mut StripeState,
-        route: Option<&'static str>,
+        write: Option<(Write<'_>, &'static str)>,
         path: &str,
         headers: &HeaderMap,
         body: &[u8],
@@ -139,7 +163,7 @@ impl StripeControl {
         if !state.is_secret_key(&self.api_key, key.as_deref()) {
             return Answered::Plain(unauthorized(key.as_deref(), rid));
         }
-        if route.is_none() {
+        let Some((write, _)) = write else {
             let body = json!({"error": {
                 "message": format!(
                     "Unrecognized request URL (POST: {path}). Please see https://stripe.com/docs or we can \
@@ -148,7 +172,7 @@ impl StripeControl {
                 "type": "invalid_request_error",
             }});
             return Answered::Plain(json_response(StatusCode::NOT_FOUND, &body, rid));
-        }
+        };
         // One random draw per authenticated POST, as for reads; a queued fault wins.
         let drawn = state.random.draw();
         let queued = state.posts.faults.pop_front();
@@ -198,15 +222,18 @@ impl StripeControl {
             .get("idempotency-key")
             .and_then(|v| v.to_str().ok())
             .map(str::to_string);
-        let (status, bytes, replayed) =
-            match self.execute_refund(state, body, idempotency_key.as_deref()) {
-                Ok((status, bytes, replayed)) => (status, bytes, replayed),
-                Err(e) => (
-                    e.status,
-                    serde_json::to_vec(&json!({ "error": e.body })).expect("JSON values serialize"),
-                    false,
-                ),
-            };
+        let request = EventRequest {
+            id: rid.to_string(),
+            idempotency_key: idempotency_key.clone(),
+        };
+        let (status, bytes, replayed) = match self.execute(state, write, path, body, request) {
+            Ok((status, bytes, replayed)) => (status, bytes, replayed),
+            Err(e) => (
+                e.status,
+                serde_json::to_vec(&json!({ "error": e.body })).expect("JSON values serialize"),
+                false,
+            ),
+        };
         if queued == Some(PostFault::ApplyThenReset) || random == Some(FaultKind::Reset) {
             return Answered::Reset(reset_response(status, &bytes, rid));
         }
@@ -229,14 +256,19 @@ impl StripeControl {
         }
     }
 
-    /// Parses, checks the idempotency key, and creates the refund. `Ok` carries the status and
+    /// Parses, checks the idempotency key, and executes the write. `Ok` carries the status and
     /// body of an executed request (which may be a business error) and whether it is a replay.
-    fn execute_refund(
+    fn execute(
         &self,
         state: &mut StripeState,
+        write: Write<'_>,
+        path: &str,
         body: &[u8],
-        idempotency_key: Option<&str>,
+        request: EventRequest,
     ) -> Result<(StatusCode, Vec<u8>, bool), ApiError> {
+        let idempotency_key = request.idempotency_key.clone();
+        let idempotency_key = idempotency_key.as_deref();
+        let path = path.trim_end_matches('/');
         let mut params: Vec<(String, String)> =
             serde_urlencoded::from_bytes(body).map_err(|_| {
                 invalid(
@@ -253,7 +285,7 @@ impl StripeControl {
             }
             params.sort();
             if let Some(saved) = state.posts.saved.get(key) {
-                if saved.params != params {
+                if saved.params != params || saved.path != path {
                     return Err(ApiError {
                         status: StatusCode::BAD_REQUEST,
                         body: json!({
@@ -268,19 +300,31 @@ impl StripeControl {
                 return Ok((saved.status, saved.body.clone(), true));
             }
         }
-        let request = parse_refund_params(&params)?;
-        let (status, bytes) = match create(&mut state.data, &request) {
-            Ok(refund_id) => {
-                state.posts.created += 1;
-                let data = &state.data;
-                let refund = data.refunds.get(&refund_id).expect("just inserted");
-                let expand: Vec<&str> = request.expand.iter().map(String::as_str).collect();
-                let value = data.refund_json(refund, &expand);
-                (
-                    StatusCode::OK,
-                    serde_json::to_vec(&value).expect("JSON values serialize"),
-                )
+        // Parameters are checked before executing: a refusal then is not saved.
+        let executed = match write {
+            Write::Refund => {
+                let refund = parse_refund_params(&params)?;
+                create(&mut state.data, &refund, Some(request)).map(|refund_id| {
+                    state.posts.created += 1;
+                    let data = &state.data;
+                    let object = data.refunds.get(&refund_id).expect("just inserted");
+                    let expand: Vec<&str> = refund.expand.iter().map(String::as_str).collect();
+                    data.refund_json(object, &expand)
+                })
             }
+            Write::Subscription(id) => Ok(billing::update_subscription(
+                &mut state.data,
+                id,
+                &params,
+                request,
+            )?),
+            Write::CheckoutSession => Ok(billing::create_session(&mut state.data, &params)?),
+        };
+        let (status, bytes) = match executed {
+            Ok(value) => (
+                StatusCode::OK,
+                serde_json::to_vec(&value).expect("JSON values serialize"),
+            ),
             Err(e) => (
                 e.status,
                 serde_json::to_vec(&json!({ "error": e.body })).expect("JSON values serialize"),
@@ -290,6 +334,7 @@ impl StripeControl {
             state.posts.saved.insert(
                 key.to_string(),
                 Saved {
+                    path: path.to_string(),
                     params,
                     status,
                     body: bytes.clone(),
@@ -297,6 +342,34 @@ impl StripeControl {
             );
         }
         Ok((status, bytes, false))
+    }
+}
+
+/// A write the fake serves.
+#[derive(Clone, Copy)]
+enum Write<'p> {
+    Refund,
+    /// An update of the subscription with this id.
+    Subscription(&'p str),
+    CheckoutSession,
+}
+
+/// The write at `path`, and its route in [`Counters::by_path`].
+fn write_route(path: &str) -> Option<(Write<'_>, &'static str)> {
+    let segments: Vec<&str> = path
+        .trim_start_matches('/')
+        .trim_end_matches('/')
+        .split('/')
+        .collect();
+    match segments.as_slice() {
+        ["v1", "refunds"] => Some((Write::Refund, CREATE_REFUND_ROUTE)),
+        ["v1", "subscriptions", id] if !id.is_empty() => {
+            Some((Write::Subscription(id), UPDATE_SUBSCRIPTION_ROUTE))
+        }
+        ["v1", "checkout", "sessions"] => {
+            Some((Write::CheckoutSession, CREATE_CHECKOUT_SESSION_ROUTE))
+        }
+        _ => None,
     }
 }
 
@@ -482,8 +555,12 @@ fn money(amount: i64, currency: &str) -> String {
 }
 
 /// Applies the refund to the data: refund, its balance transaction, the charge's refunded
-/// amount. Returns the refund's id.
-fn create(data: &mut StripeData, p: &RefundParams) -> Result<String, ApiError> {
+/// amount, and their events. Returns the refund's id.
+fn create(
+    data: &mut StripeData,
+    p: &RefundParams,
+    request: Option<EventRequest>,
+) -> Result<String, ApiError> {
     let charge = match (&p.charge, &p.payment_intent) {
         (Some(id), _) => data.charges.get(id).cloned().ok_or_else(|| {
             refused(
@@ -561,11 +638,22 @@ fn create(data: &mut StripeData, p: &RefundParams) -> Result<String, ApiError> {
     }
     data.refunds.insert(refund);
     data.bts.insert(bt);
+    let previous = json!({
+        "amount_refunded": charge.amount_refunded,
+        "refunded": charge.amount_refunded > 0 && charge.amount_refunded == charge.amount,
+    });
+    data.emit(
+        "charge.refunded",
+        &charge.id,
+        Some(previous),
+        request.clone(),
+    );
+    data.emit("refund.created", &id, None, request);
     Ok(id)
 }
 
 impl<T: Row> Table<T> {
-    fn get_mut(&mut self, id: &str) -> Option<&mut T> {
+    pub(super) fn get_mut(&mut self, id: &str) -> Option<&mut T> {
         let created = *self.created_by_id.get(id)?;
         let p = self.position(created, id);
         self.rows.get_mut(p).filter(|r| r.id() == id)

@@ -1,9 +1,9 @@
-//! A Stripe connection's adapter: its API key, and Stripe's test-mode rate budget for test keys.
+//! A Stripe connection's adapter (every capability): its API key, and Stripe's test-mode rate
+//! budget for test keys.
 
 use super::PaymentsAdapter;
 use crate::Result;
 use crate::workspace::Workspace;
-use std::sync::Arc;
 use switchboard_core::views::ConnectionView;
 use switchboard_providers::http::RequestSink;
 use switchboard_providers::stripe::Stripe;
@@ -18,16 +18,12 @@ impl Workspace {
         let guard = self
             .guard_for(target, Stripe::is_test_key(api_key.expose()))
             .await?;
-        let stripe = Arc::new(
+        // Pulls every stream, refunds, requests payments (Checkout Sessions) and cancels
+        // subscriptions at period end.
+        Ok(PaymentsAdapter::full(
             Stripe::new(self.client.clone(), Some(&target.api_base), api_key)
                 .with_request_sink(sink)
                 .with_guard(guard),
-        );
-        Ok(PaymentsAdapter {
-            pull: stripe.clone(),
-            refunds: Some(stripe),
-            payment_links: None,
-            subscriptions: None,
-        })
+        ))
     }
 }
