@@ -6,8 +6,8 @@ use crate::AppState;
 use switchboard_app::{CommandError, Trigger};
 use switchboard_core::catalogue::{PROVIDERS, ProviderInfo};
 use switchboard_core::views::{
-    ConnectionView, NewStripeConnection, PaymentDetail, RequestLogView, SyncProgress,
-    SyncRunView, WorkspaceInfo,
+    ConnectionView, NewStripeConnection, PaymentDetail, RequestLogView, SyncProgress, SyncRunView,
+    WorkspaceInfo,
 };
 use tauri::ipc::Channel;
 use tauri::{AppHandle, State};

@@ -5,8 +5,8 @@
 use crate::AppState;
 use switchboard_app::{CommandError, PaymentQuery};
 use switchboard_core::views::{
-    DashboardView, ExportView, NewPaymentRequest, PaymentFilter, PaymentPage,
-    PaymentRequestOption, PaymentRequestView, PayoutDetail, PayoutPage, SubscriptionView,
+    DashboardView, ExportView, NewPaymentRequest, PaymentFilter, PaymentPage, PaymentRequestOption,
+    PaymentRequestView, PayoutDetail, PayoutPage, SubscriptionView,
 };
 use tauri::{AppHandle, Manager, State};
 
@@ -88,7 +88,11 @@ pub async fn list_payouts(
     state
         .workspace()
         .await?
-        .list_payouts(connection.as_deref(), limit.unwrap_or(100), after.as_deref())
+        .list_payouts(
+            connection.as_deref(),
+            limit.unwrap_or(100),
+            after.as_deref(),
+        )
         .await
 }
 

@@ -4,6 +4,7 @@
 //! subscription cancels all start here, so each provider is wired once (one file each under
 //! `adapters/`).
 
+mod paypal;
 mod square;
 mod stripe;
 
@@ -64,6 +65,7 @@ impl Workspace {
         match target.provider.as_str() {
             "stripe" => self.stripe_adapter(target, sink).await,
             "square" => self.square_adapter(target, sink).await,
+            "paypal" => self.paypal_adapter(target, sink).await,
             other => Err(errors::invalid(format!(
                 "Syncing {} is not available yet.",
                 catalogue_name(other)

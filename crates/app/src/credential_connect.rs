@@ -22,8 +22,8 @@
 //! The PayPal client id and Twilio API key SID are not secret, but the connection needs them
 //! again and has no other place for them; sealed they cost nothing.
 //!
-//! Nothing is pulled from these providers yet except Stripe, so their connections are not
-//! scheduled (`sync_interval_minutes` NULL); a Stripe connection keeps the default schedule.
+//! Stripe and PayPal connections are pulled and keep the default schedule; the others (nothing
+//! is pulled from them yet) are not scheduled (`sync_interval_minutes` NULL).
 
 use crate::workspace::Workspace;
 use crate::{Result, errors, sync::blocking};
@@ -491,7 +491,8 @@ async fn verify_paypal(
             (purpose::CLIENT_ID, SecretString::new(client_id)),
             (purpose::CLIENT_SECRET, secret),
         ],
-        scheduled: false,
+        // PayPal is pulled (Transaction Search): it keeps the default schedule, like Stripe.
+        scheduled: true,
         notes: vec![format!(
             "PayPal identifies client credentials by their app ({}, {env}) only; it has no \
              call that names the merchant account behind them.",

@@ -45,6 +45,7 @@ impl Workspace {
     /// many. The file is written next to its final name and renamed, so a failure (a full
     /// disk) never leaves a half-written export under the name the user chose.
     pub async fn export_payments_csv(&self, filter: PaymentFilter, path: &Path) -> Result<u64> {
+        let filter = self.resolve_filter(filter).await?;
         let path = path.to_path_buf();
         let partial = path.with_extension("csv.partial");
         let written = {

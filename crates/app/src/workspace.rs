@@ -406,7 +406,8 @@ impl Workspace {
         Ok(runs)
     }
 
-    pub async fn list_payments(&self, query: PaymentQuery) -> Result<PaymentPage> {
+    pub async fn list_payments(&self, mut query: PaymentQuery) -> Result<PaymentPage> {
+        query.filter = self.resolve_filter(query.filter).await?;
         let limit = query.limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE);
         blocking(&self.store, move |s| {
             let conn = s.conn();
@@ -426,8 +427,23 @@ impl Workspace {
         .await
     }
 
+    /// `filter` with its connection (a name or id) resolved to an id: an unknown connection is
+    /// `not_found`, not an empty list.
+    pub(crate) async fn resolve_filter(&self, mut filter: PaymentFilter) -> Result<PaymentFilter> {
+        if let Some(key) = filter
+            .connection
+            .as_deref()
+            .map(str::trim)
+            .filter(|k| !k.is_empty())
+        {
+            filter.connection = Some(self.find_connection(key).await?.id);
+        }
+        Ok(filter)
+    }
+
     /// How many payments `filter` selects.
     pub async fn count_payments(&self, filter: PaymentFilter) -> Result<i64> {
+        let filter = self.resolve_filter(filter).await?;
         blocking(&self.store, move |s| payments::count(&s.conn(), &filter)).await
     }
 

@@ -175,8 +175,9 @@ async fn paypal_connects_with_client_credentials_and_the_app_as_its_account() {
     assert_eq!(c.account_id.as_deref(), Some(expected.as_str()));
     assert_eq!(c.api_base, pp.api_base());
     assert_eq!(
-        c.sync_interval_minutes, None,
-        "nothing is pulled from PayPal yet"
+        c.sync_interval_minutes,
+        Some(60),
+        "PayPal is pulled, so it keeps the default schedule"
     );
     assert_eq!(pp.tokens_issued(), 1, "one token request verified it");
     assert!(connected.notes.iter().any(|n| n.contains("app")));

@@ -155,7 +155,7 @@ pub static PROVIDERS: &[ProviderInfo] = &[
         test_rate_limits: None,
         daily_reset: DailyReset::Rolling24h,
         available: true,
-        pulls: false,
+        pulls: true,
         oauth: None,
         connect_note: "Switchboard signs in as your REST app with its client ID and secret \
             (PayPal's client credentials), to read transactions and create payment requests and \

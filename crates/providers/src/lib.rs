@@ -8,6 +8,7 @@ pub mod error;
 pub mod http;
 pub mod limiter;
 pub mod oauth;
+pub mod paypal;
 pub mod square;
 pub mod stripe;
 pub mod webhooks;

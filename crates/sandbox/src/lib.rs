@@ -40,7 +40,8 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 pub use credentials::{
-    BillionMailControl, PayPalControl, SendGridControl, SmtpControl, TwilioControl,
+    BillionMailControl, PayPalControl, PayPalSearch, PayPalTransaction, PayPalWebhookHeaders,
+    SendGridControl, SmtpControl, TwilioControl,
 };
 pub use faults::{FaultConfig, FaultCounts, FaultKind, FaultSpec, FaultSpecError};
 pub use oauth::{OAUTH_PROVIDERS, OAuthAccount, OAuthControl, OAuthCounters, OAuthTenant};

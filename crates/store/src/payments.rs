@@ -203,29 +203,29 @@ impl Conditions {
                 );
             }
         }
-        if let Some(search) = non_empty(&filter.search) {
-            if let Some(expression) = fts_query(search) {
-                // Few matches: fetch them by rowid and sort them. Many: walk the newest-first
-                // index and keep the matching rows (the `+` stops SQLite from choosing the
-                // rowid plan), which reaches a page after about page size / match share rows.
-                let few: i64 = conn
-                    .prepare_cached(
-                        "SELECT count(*) FROM (SELECT rowid FROM payments_fts
+        if let Some(search) = non_empty(&filter.search)
+            && let Some(expression) = fts_query(search)
+        {
+            // Few matches: fetch them by rowid and sort them. Many: walk the newest-first
+            // index and keep the matching rows (the `+` stops SQLite from choosing the
+            // rowid plan), which reaches a page after about page size / match share rows.
+            let few: i64 = conn
+                .prepare_cached(
+                    "SELECT count(*) FROM (SELECT rowid FROM payments_fts
                          WHERE payments_fts MATCH ?1 LIMIT ?2)",
-                    )?
-                    .query_row(rusqlite::params![expression, FEW_MATCHES], |r| r.get(0))?;
-                let plan = if few < FEW_MATCHES || !ordered {
-                    ""
-                } else {
-                    "+"
-                };
-                c.push(
-                    &format!(
-                        "{plan}p.rowid IN (SELECT rowid FROM payments_fts WHERE payments_fts MATCH ?)"
-                    ),
-                    [Value::Text(expression)],
-                );
-            }
+                )?
+                .query_row(rusqlite::params![expression, FEW_MATCHES], |r| r.get(0))?;
+            let plan = if few < FEW_MATCHES || !ordered {
+                ""
+            } else {
+                "+"
+            };
+            c.push(
+                &format!(
+                    "{plan}p.rowid IN (SELECT rowid FROM payments_fts WHERE payments_fts MATCH ?)"
+                ),
+                [Value::Text(expression)],
+            );
         }
         Ok(c)
     }

@@ -179,6 +179,29 @@ impl PayPal {
         &self.cache
     }
 
+    /// The host API calls go to (the environment's, or the override).
+    pub fn api_base(&self) -> &str {
+        &self.api_base
+    }
+
+    /// Where this client reads the time (the payments adapter's search windows use it too).
+    pub fn clock(&self) -> Now {
+        self.now.clone()
+    }
+
+    /// The HTTP client requests are built with.
+    pub(crate) fn http_client(&self) -> &reqwest::Client {
+        &self.http.client
+    }
+
+    /// Sends an API request through the connection's guard and request log.
+    pub(crate) async fn send(
+        &self,
+        request: reqwest::Request,
+    ) -> Result<crate::http::Exchange, ProviderError> {
+        self.http.send(request, "PayPal", REQUEST_ID_HEADER).await
+    }
+
     /// Asks the token endpoint for a new token (always a request; see [`PayPal::access_token`]).
     pub async fn request_token(&self) -> Result<AccessToken, ProviderError> {
         let request = self

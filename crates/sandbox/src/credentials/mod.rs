@@ -32,7 +32,7 @@ use crate::Sandbox;
 use crate::seed::SeedRng;
 
 pub use billionmail::BillionMailControl;
-pub use paypal::PayPalControl;
+pub use paypal::{PayPalControl, PayPalSearch, PayPalTransaction, PayPalWebhookHeaders};
 pub use sendgrid::SendGridControl;
 pub use smtp::SmtpControl;
 pub use twilio::TwilioControl;
@@ -109,7 +109,8 @@ impl CredentialFakes {
 }
 
 impl Sandbox {
-    /// Test hooks of the PayPal fake (client credentials, token counter and lifetime).
+    /// Test hooks of the PayPal fake: client credentials and tokens, and its payments APIs'
+    /// data, failures and request counters.
     pub fn paypal(&self) -> &PayPalControl {
         &self.credentials.paypal
     }

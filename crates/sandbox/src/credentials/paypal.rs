@@ -13,9 +13,11 @@
 //!
 //! Not verified against PayPal (its docs do not show them): the 400 bodies for a missing
 //! grant type (`unsupported_grant_type`, "Grant Type is NULL") or another one. Each token
-//! request gets a new token (PayPal may hand out the same token again while it is valid);
-//! tokens are not checked anywhere, since no other PayPal endpoint is served yet: other paths
-//! answer 404 in the shape of PayPal's REST errors (`name`, `message`, `debug_id`).
+//! request gets a new token (PayPal may hand out the same token again while it is valid).
+//!
+//! The payments APIs (Transaction Search, Orders, Payments, Subscriptions, webhook signature
+//! verification) are served from the same listener by [`api`], with the tokens issued here as
+//! their bearer tokens; see that module for what they do and leave out.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -31,6 +33,17 @@ use serde_json::{Value, json};
 use super::{basic_credentials, hex, json_response, rfc3339, upper_alnum};
 use crate::seed::{self, SeedRng};
 
+mod api;
+mod ledger;
+mod orders;
+mod payments;
+mod search;
+mod subscriptions;
+mod webhooks;
+
+pub use api::{PayPalSearch, PayPalTransaction};
+pub use webhooks::PayPalWebhookHeaders;
+
 /// PayPal's usual token lifetime, in seconds (9 hours).
 pub const TOKEN_LIFETIME_SECS: u64 = 32_400;
 
@@ -43,7 +56,8 @@ const SCOPES: &str = "https://uri.paypal.com/services/invoicing \
     https://uri.paypal.com/services/disputes/read-seller \
     https://uri.paypal.com/services/payments/refund \
     https://uri.paypal.com/services/subscriptions \
-    https://uri.paypal.com/services/applications/webhooks";
+    https://uri.paypal.com/services/applications/webhooks \
+    https://uri.paypal.com/services/reporting/search/read";
 
 struct PayPalState {
     lifetime: u64,
@@ -51,6 +65,9 @@ struct PayPalState {
     token_requests: usize,
     tokens_issued: usize,
     token_errors: BTreeMap<String, usize>,
+    /// Every token handed out, with when it expires (unix seconds): the payments APIs take
+    /// only these.
+    issued: BTreeMap<String, i64>,
 }
 
 struct Inner {
@@ -59,6 +76,8 @@ struct Inner {
     app_id: String,
     base: OnceLock<String>,
     state: Mutex<PayPalState>,
+    /// The merchant's payments data and the payments APIs' test hooks.
+    ledger: Mutex<ledger::Ledger>,
 }
 
 /// The PayPal fake's test hooks. Cheap to clone; thread-safe.
@@ -86,7 +105,9 @@ impl PayPalControl {
                     token_requests: 0,
                     tokens_issued: 0,
                     token_errors: BTreeMap::new(),
+                    issued: BTreeMap::new(),
                 }),
+                ledger: Mutex::new(ledger::Ledger::seeded(seed, seed::now_unix())),
             }),
         }
     }
@@ -211,6 +232,8 @@ impl PayPalControl {
         }
         st.tokens_issued += 1;
         let access_token = format!("A21AA{}", st.rng.base62(92));
+        let expires_at = seed::now_unix() + i64::try_from(st.lifetime).unwrap_or(i64::MAX / 2);
+        st.issued.insert(access_token.clone(), expires_at);
         let nonce = format!("{}{}", rfc3339(seed::now_unix()), st.rng.base62(43));
         json_response(
             StatusCode::OK,
@@ -238,15 +261,7 @@ async fn handle(
     let response = if uri.path() == "/v1/oauth2/token" && method == Method::POST {
         ctl.token(&headers, &body, &debug_id)
     } else {
-        json_response(
-            StatusCode::NOT_FOUND,
-            &json!({
-                "name": "RESOURCE_NOT_FOUND",
-                "message": "The specified resource does not exist.",
-                "debug_id": debug_id,
-            }),
-            &[("paypal-debug-id", debug_id.clone())],
-        )
+        api::handle(&ctl, &method, &uri, &headers, &body, &debug_id)
     };
     tracing::debug!(%method, path = uri.path(), status = response.status().as_u16(), "paypal sandbox");
     response
