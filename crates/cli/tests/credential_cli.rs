@@ -103,7 +103,8 @@ async fn paypal_from_the_environment_and_nothing_stored_for_a_wrong_secret() {
     assert_eq!(c["provider"], "paypal");
     assert_eq!(c["name"], "PayPal shop");
     assert_eq!(c["account_id"], format!("sandbox:{}", pp.app_id()));
-    assert_eq!(c["sync_interval_minutes"], Value::Null);
+    // PayPal is pulled: it keeps the default schedule.
+    assert_eq!(c["sync_interval_minutes"], 60);
     let note: Value = serde_json::from_str(run.stderr().lines().next().unwrap()).unwrap();
     assert_eq!(note["event"], "note", "{}", run.describe());
     assert!(
