@@ -352,23 +352,15 @@ fn interrupt_restored_runs(
 }
 
 /// Takes the lock of every stream the workspace has synced, so no sync (here or in another
-/// process) writes while the database is replaced; a sync running now is a `conflict`.
-fn lock_all_streams(
-    store: &Store,
-    workspace_folder: &Path,
-) -> Result<(Vec<FileLock>, HashSet<Stream>)> {
-    let streams: Vec<(String, String)> = {
-        let conn = store.conn();
-        let mut stmt = conn
-            .prepare("SELECT DISTINCT connection_id, stream FROM sync_runs")
-            .map_err(|e| errors::store(e.into()))?;
-        stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-            .and_then(|rows| rows.collect::<switchboard_store::rusqlite::Result<Vec<_>>>())
-            .map_err(|e| errors::store(e.into()))?
-    };
+/// process) writes while the database is replaced; a sync running now is a `conflict`. The
+/// streams come from the lock folder (every stream that ever synced here has its lock file),
+/// not from the database: a restore must work when the database is damaged.
+fn lock_all_streams(workspace_folder: &Path) -> Result<(Vec<FileLock>, HashSet<Stream>)> {
     let mut locks = Vec::new();
     let mut held = HashSet::new();
-    for (connection_id, stream) in streams {
+    for (connection_id, stream) in locks::stream_locks(workspace_folder)
+        .map_err(|e| errors::internal(format!("cannot list the sync locks: {e}")))?
+    {
         match locks::try_lock(workspace_folder, &connection_id, &stream) {
             Ok(Some(lock)) => {
                 locks.push(lock);
@@ -631,7 +623,18 @@ impl Workspace {
         from: Option<&Path>,
         key_file: Option<KeyFileInput>,
     ) -> Result<RestoreView> {
-        let settings_folder = self.backup_folder().await?;
+        // What the damaged database still tells is used when it can be read, and a sensible
+        // default when it cannot: the restore is what repairs it.
+        let settings_folder = match self.backup_folder().await {
+            Ok(folder) => folder,
+            Err(e) => {
+                tracing::warn!(
+                    "cannot read the backup folder setting, using the default: {}",
+                    e.message
+                );
+                self.default_backup_folder()
+            }
+        };
         let from = from
             .map(Path::to_path_buf)
             .unwrap_or_else(|| settings_folder.clone());
@@ -642,7 +645,12 @@ impl Workspace {
             id.to_string(),
         );
         blocking(move || {
-            let uuid = Self::uuid_blocking(&store)?;
+            // Unreadable (damaged) workspace row: the backup's key is then looked up by the
+            // backup's own workspace id, as on a new machine.
+            let uuid = Self::uuid_blocking(&store).unwrap_or_else(|e| {
+                tracing::warn!("cannot read the workspace record: {}", e.message);
+                None
+            });
             let entry = find(&from, Some(&id))?;
             let (verification, summary) = verify_entry(&from, &entry, uuid.as_deref())?;
             if !verification.ok {
@@ -650,14 +658,15 @@ impl Workspace {
             }
             let current = uuid.as_deref().map(|u| (u, key.as_ref()));
             key_for_backup(&summary, current, key_file.as_ref())?;
-            let (_locks, held) = lock_all_streams(&store, &workspace_folder)?;
-            let chosen_folder = settings::get(&store.conn(), settings::BACKUP_FOLDER).map_err(errors::store)?;
+            let (_locks, held) = lock_all_streams(&workspace_folder)?;
+            // `None` when unreadable: the restored database then keeps its own setting.
+            let chosen_folder = settings::get(&store.conn(), settings::BACKUP_FOLDER).ok();
             let safety = create_in(&store, &settings_folder, BackupKind::PreRestore)?;
             tracing::info!(id = %safety.manifest.id, "kept the current database as a backup before restoring");
             backup::restore_into(&mut store.conn(), &entry.db_path).map_err(backup_error)?;
-            {
+            if let Some(chosen) = &chosen_folder {
                 let conn = store.conn();
-                match &chosen_folder {
+                match chosen {
                     Some(f) => settings::set(&conn, settings::BACKUP_FOLDER, f),
                     None => settings::remove(&conn, settings::BACKUP_FOLDER),
                 }

@@ -9,6 +9,11 @@
 use std::fs::{File, OpenOptions, TryLockError};
 use std::path::{Path, PathBuf};
 
+/// The outbox sender's lock scope (its name is `send`).
+pub(crate) const OUTBOX_SCOPE: &str = "outbox";
+/// A connection's token refresh lock name (its scope is the connection id).
+pub(crate) const OAUTH_REFRESH: &str = "oauth-refresh";
+
 /// Held while the work runs; dropping it releases the lock.
 #[derive(Debug)]
 pub(crate) struct FileLock {
@@ -43,6 +48,33 @@ pub(crate) fn try_lock(
         Err(TryLockError::WouldBlock) => Ok(None),
         Err(TryLockError::Error(e)) => Err(e),
     }
+}
+
+/// The (connection id, stream) of every sync stream lock file in `folder`'s lock folder (the
+/// outbox's and token refreshes' locks are not streams).
+pub(crate) fn stream_locks(folder: &Path) -> std::io::Result<Vec<(String, String)>> {
+    let dir = folder.join("locks");
+    let entries = match std::fs::read_dir(&dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(e),
+    };
+    let mut streams = Vec::new();
+    for entry in entries {
+        let name = entry?.file_name();
+        let Some((scope, name)) = name
+            .to_str()
+            .and_then(|n| n.strip_suffix(".lock"))
+            .and_then(|n| n.split_once('.'))
+        else {
+            continue;
+        };
+        if scope != OUTBOX_SCOPE && name != OAUTH_REFRESH {
+            streams.push((scope.to_string(), name.to_string()));
+        }
+    }
+    streams.sort();
+    Ok(streams)
 }
 
 /// Waits for the lock (blocking the thread: call it from the blocking pool).

@@ -457,7 +457,7 @@ impl Workspace {
     /// Sends every due item once (items left `sending` by a dead process first get looked
     /// up). Fails with a retryable `conflict` when another process is working on the outbox.
     pub async fn process_outbox(&self) -> Result<OutboxRunView> {
-        let _lock = match locks::try_lock(&self.folder, "outbox", "send") {
+        let _lock = match locks::try_lock(&self.folder, locks::OUTBOX_SCOPE, "send") {
             Ok(Some(lock)) => lock,
             Ok(None) => {
                 return Err(CommandError::new(

@@ -302,7 +302,7 @@ impl Tokens {
         // Waiting for the lock blocks a thread: off the async workers.
         let lock = {
             let (folder, id) = (self.folder.clone(), connection_id.to_string());
-            tokio::task::spawn_blocking(move || locks::lock(&folder, &id, "oauth-refresh"))
+            tokio::task::spawn_blocking(move || locks::lock(&folder, &id, locks::OAUTH_REFRESH))
                 .await
                 .map_err(|e| errors::internal(format!("waiting for the refresh lock failed: {e}")))?
                 .map_err(|e| errors::internal(format!("cannot take the refresh lock: {e}")))?

@@ -28,12 +28,38 @@ fn error_code(run: &common::Run) -> String {
     err["code"].as_str().unwrap().to_string()
 }
 
-/// Zeroes the pages in the middle third of a database file no process has open.
-fn wreck_middle_pages(db: &std::path::Path) {
+/// Zeroes every page of `tables` (their b-trees, as SQLite's `dbstat` lists them) in a database
+/// file no process has open: deterministic damage to the rows that matter (zeroing a stretch of
+/// the file could hit only free pages) and to the rows a restore itself reads.
+fn wreck_tables(db: &std::path::Path, tables: &[&str]) {
+    let (page_size, pages): (i64, Vec<i64>) = {
+        let conn = rusqlite::Connection::open(db).unwrap();
+        conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))
+            .unwrap();
+        let page_size = conn
+            .pragma_query_value(None, "page_size", |r| r.get(0))
+            .unwrap();
+        let list = tables
+            .iter()
+            .map(|t| format!("'{t}'"))
+            .collect::<Vec<_>>()
+            .join(",");
+        let mut stmt = conn
+            .prepare(&format!("SELECT pageno FROM dbstat WHERE name IN ({list})"))
+            .unwrap();
+        let pages = stmt
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        (page_size, pages)
+    };
+    assert!(!pages.is_empty(), "no pages for {tables:?}");
     let mut bytes = std::fs::read(db).unwrap();
-    let pages = bytes.len() / 4096;
-    assert!(pages >= 6, "{pages} pages");
-    bytes[(pages / 3) * 4096..(2 * pages / 3) * 4096].fill(0);
+    let page_size = page_size as usize;
+    for page in pages.into_iter().map(|p| p as usize) {
+        bytes[(page - 1) * page_size..page * page_size].fill(0);
+    }
     std::fs::write(db, &bytes).unwrap();
 }
 
@@ -98,7 +124,7 @@ fn backup_corrupt_restore_and_restore_on_a_new_machine() {
     assert!(!contains_bytes(&key_text, PASSPHRASE.as_bytes()));
 
     // Damage the live database (no process has it open now).
-    wreck_middle_pages(&cli.db_path());
+    wreck_tables(&cli.db_path(), &["payments", "settings"]);
     let damaged = cli.cmd(&["backup", "create", "--json"]).run();
     damaged.expect_code(1);
     assert!(
