@@ -263,6 +263,94 @@ describe("Switchboard desktop app", { concurrency: false }, () => {
     assert.match(await outboxRow.getText(), /Refund 1\.00 EUR of ch_.*re_\w+.*Sent.*1\/5/s);
   });
 
+  step("the dashboard sums the demo's money; a payout adds up; a subscription is cancelled; a payment link is made", async () => {
+    // Dashboard: the demo's payments are dated by the sandbox's seeded generator, so show every
+    // day up to today (custom days are set like a user's typing: value, then an input event).
+    await browser.$(tid("nav-dashboard")).click();
+    await browser.$(tid("dashboard-view")).waitForDisplayed({ timeout: UI_TIMEOUT });
+    await browser.$(tid("dashboard-period")).selectByAttribute("value", "custom");
+    await browser.$(tid("dashboard-from")).waitForDisplayed({ timeout: UI_TIMEOUT });
+    await browser.execute(
+      (from, to) => {
+        for (const [id, value] of [
+          ["dashboard-from", from],
+          ["dashboard-to", to],
+        ]) {
+          const input = document.querySelector(`[data-testid="${id}"]`);
+          input.value = value;
+          input.dispatchEvent(new Event("input", { bubbles: true }));
+        }
+      },
+      "2000-01-01",
+      new Date().toISOString().slice(0, 10),
+    );
+    await browser.$(tid("dashboard-apply")).click();
+    let cards = [];
+    await browser.waitUntil(
+      async () => {
+        cards = await browser.execute(() =>
+          Array.from(document.querySelectorAll('[data-testid="dashboard-currency-card"]')).map((c) => ({
+            currency: (c.dataset.currency ?? "").toUpperCase(),
+            gross: c.querySelector('[data-testid="dashboard-gross"]')?.textContent?.trim() ?? "",
+          })),
+        );
+        return ["EUR", "JPY"].every((cur) => cards.some((c) => c.currency === cur && /[1-9]/.test(c.gross)));
+      },
+      { timeout: UI_TIMEOUT, timeoutMsg: "the dashboard has no EUR and JPY takings for the demo" },
+    );
+    // One card per currency, never summed across currencies.
+    assert.equal(new Set(cards.map((c) => c.currency)).size, cards.length, JSON.stringify(cards));
+    await browser.$(tid("dashboard-chart")).waitForDisplayed({ timeout: UI_TIMEOUT });
+    await browser.saveScreenshot(path.join(OUTPUT_DIR, "dashboard.png"));
+
+    // Payouts: the newest one opens with its contents, which add up to it to the cent.
+    await browser.$(tid("nav-payouts")).click();
+    const openPayout = browser.$(`${tid("payout-row")} button.link`);
+    await openPayout.waitForDisplayed({ timeout: UI_TIMEOUT });
+    await openPayout.click();
+    await browser.$(tid("payout-detail")).waitForDisplayed({ timeout: UI_TIMEOUT });
+    await browser.$(tid("payout-entry")).waitForDisplayed({ timeout: UI_TIMEOUT });
+    const check = browser.$(`${tid("payout-detail")} ${tid("payout-difference")}`);
+    await check.waitForDisplayed({ timeout: UI_TIMEOUT });
+    assert.equal(await check.getAttribute("data-state"), "ok", await check.getText());
+    await browser.saveScreenshot(path.join(OUTPUT_DIR, "payout.png"));
+    await browser.keys("Escape");
+
+    // Subscriptions: one is cancelled at period end, after a confirmation, through the outbox.
+    await browser.$(tid("nav-subscriptions")).click();
+    await browser.$(tid("subscription-row")).waitForDisplayed({ timeout: UI_TIMEOUT });
+    const cancel = browser.$(`${tid("subscription-row")} ${tid("subscription-cancel")}:not([disabled])`);
+    await cancel.waitForDisplayed({ timeout: UI_TIMEOUT });
+    await cancel.click();
+    await browser.$(tid("subscription-cancel-summary")).waitForDisplayed({ timeout: UI_TIMEOUT });
+    await browser.$(tid("subscription-cancel-confirm")).click();
+    const subscriptionNotice = browser.$(tid("subscriptions-notice"));
+    await browser.waitUntil(
+      async () =>
+        (await subscriptionNotice.isDisplayed()) &&
+        /cancelled at the end of the period/.test(await subscriptionNotice.getText()),
+      { timeout: UI_TIMEOUT, timeoutMsg: "the subscription was not cancelled at period end" },
+    );
+
+    // Request a payment: a Stripe payment link for 25.00 EUR comes back from the outbox.
+    await browser.$(tid("nav-dashboard")).click();
+    await browser.$(tid("request-payment")).click();
+    const requestAmount = browser.$(tid("request-amount"));
+    await requestAmount.waitForDisplayed({ timeout: UI_TIMEOUT });
+    await requestAmount.setValue("25.00");
+    await browser.$(tid("request-currency")).selectByAttribute("value", "EUR");
+    await browser.$(tid("request-description")).setValue("Deposit for the spring workshop");
+    await browser.$(tid("request-submit")).click();
+    const requestOutcome = browser.$(tid("request-outcome"));
+    await browser.waitUntil(async () => (await requestOutcome.getAttribute("data-status")) === "created", {
+      timeout: UI_TIMEOUT,
+      timeoutMsg: "no payment link came back",
+    });
+    assert.match(await browser.$(tid("request-link")).getText(), /^https?:\/\/\S+/);
+    await browser.saveScreenshot(path.join(OUTPUT_DIR, "payment-request.png"));
+    await browser.keys("Escape");
+  });
+
   step("Settings → Backups makes a backup and verifies it", async () => {
     await browser.$(tid("nav-settings")).click();
     await browser.$(tid("backup-now")).click();
