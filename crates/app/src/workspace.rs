@@ -60,6 +60,8 @@ pub struct Workspace {
     pub(crate) client: reqwest::Client,
     /// Each connection's rate limiter and circuit breaker (`health.rs`).
     pub(crate) guards: crate::health::Guards,
+    /// Each PayPal connection's access token (`adapters/paypal.rs`).
+    pub(crate) paypal_tokens: crate::adapters::PayPalTokenCaches,
     /// Lease holder id of this instance: one run per stream at a time, across processes.
     holder: String,
     /// Connections (by name or id; `*` for all) whose running sync should stop at the next
@@ -110,6 +112,7 @@ impl Workspace {
             folder,
             client: switchboard_providers::http::client(),
             guards: Default::default(),
+            paypal_tokens: Default::default(),
             holder: uuid::Uuid::new_v4().to_string(),
             cancel_requests: Default::default(),
             retry: RetryPolicy::default(),
@@ -582,9 +585,10 @@ fn interrupt_orphaned_runs(folder: &Path, store: &Store) -> Result<()> {
 fn validate_stripe_key(key: &SecretString) -> Result<()> {
     let k = key.expose().trim();
     if k.starts_with("pk_") {
-        return Err(errors::invalid(
-            "That is a publishable key (pk_…). Switchboard needs a secret (sk_…) or, better, a restricted key (rk_…) with read access to Charges, Refunds and Balance transactions.",
-        ));
+        return Err(errors::invalid(format!(
+            "That is a publishable key (pk_…). Switchboard needs a secret (sk_…) or, better, a restricted key (rk_…) with {}.",
+            switchboard_core::catalogue::credentials::STRIPE_KEY_PERMISSIONS
+        )));
     }
     if !(k.starts_with("sk_") || k.starts_with("rk_"))
         || k.len() < 10

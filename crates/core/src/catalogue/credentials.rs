@@ -47,11 +47,26 @@ const fn field(key: &'static str, label: &'static str, kind: FieldKind) -> Crede
 /// The API base field of self-hosted providers (BillionMail): required, the customer's URL.
 pub const ADDRESS: &str = "address";
 
+/// What a Stripe restricted key needs, named as the Dashboard's permission list names them:
+/// reads for every synced stream (and the account, for its name), writes for the actions
+/// (refunds, payment requests as Checkout Sessions, cancelling subscriptions). A macro so the
+/// field's hint can be built from it at compile time.
+macro_rules! stripe_key_permissions {
+    () => {
+        "read access to Charges, Refunds, Balance transactions, Disputes, Payouts, Customers, \
+         Subscriptions, Events and Account, and write access to Refunds, Checkout Sessions and \
+         Subscriptions"
+    };
+}
+pub const STRIPE_KEY_PERMISSIONS: &str = stripe_key_permissions!();
+
 pub static STRIPE: &[CredentialField] = &[CredentialField {
     placeholder: "sk_live_… or rk_live_…",
-    hint: "A restricted key is safer: Dashboard → Developers → API keys → Create restricted key, \
-        with read access to Charges, Refunds, Balance transactions and Account, and write \
-        access to Refunds.",
+    hint: concat!(
+        "A restricted key is safer: Dashboard → Developers → API keys → Create restricted key, with ",
+        stripe_key_permissions!(),
+        "."
+    ),
     ..field("api_key", "Secret or restricted key", FieldKind::Secret)
 }];
 

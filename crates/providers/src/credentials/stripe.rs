@@ -133,9 +133,9 @@ impl StripeAccountClient {
 pub fn not_permitted_note(stripe_message: Option<&str>) -> String {
     format!(
         "Connected, but this key may not read the Stripe account (GET /v1/account was refused), so \
-         the account id is unknown. Syncing needs only read access to Charges, Refunds and \
-         Balance transactions; to show the account, also give the restricted key read access \
-         to the account in the Stripe Dashboard (Developers → API keys).{}",
+         the account id is unknown. A restricted key needs {} (Stripe Dashboard → Developers \
+         → API keys); syncing works without the account.{}",
+        switchboard_core::catalogue::credentials::STRIPE_KEY_PERMISSIONS,
         quoted("Stripe", stripe_message)
     )
 }
