@@ -6,6 +6,8 @@
 //! decides, and the request then records which connection it stands in for (`fallback_from`).
 //! Nothing switches providers silently.
 
+mod return_url;
+
 use crate::outbox::{LinkPayload, PAYMENT_LINK, SUBSCRIPTION_CANCEL, kind};
 use crate::sync::blocking;
 use crate::workspace::{Workspace, catalogue_name};

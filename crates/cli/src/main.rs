@@ -228,6 +228,8 @@ enum PaymentsCommand {
     Request(money_cmd::RequestArgs),
     /// Refund a payment (all that is left, or --amount), through the outbox
     Refund(outbox_cmd::RefundArgs),
+    /// Show or set the page customers land on after paying a payment request
+    ReturnUrl(money_cmd::ReturnUrlArgs),
 }
 
 fn main() -> ExitCode {
@@ -534,6 +536,9 @@ async fn run(cli: Cli, out: &Output) -> Result<(), CommandError> {
         Command::Dashboard(args) => payments_cmd::dashboard(&global, out, args).await,
         Command::Payments(PaymentsCommand::Request(args)) => {
             money_cmd::request(&global, out, args).await
+        }
+        Command::Payments(PaymentsCommand::ReturnUrl(args)) => {
+            money_cmd::return_url(&global, out, args).await
         }
         Command::Payouts(command) => money_cmd::payouts(&global, out, command).await,
         Command::Subscriptions(command) => money_cmd::subscriptions(&global, out, command).await,

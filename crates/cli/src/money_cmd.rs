@@ -2,12 +2,13 @@
 //! subscriptions list|cancel` (docs/CLI.md, "Payouts, subscriptions and payment requests").
 
 use crate::output::Output;
-use crate::{Global, open};
+use crate::{Global, nothing_configured, open};
 use clap::{Args, Subcommand};
 use switchboard_app::CommandError;
 use switchboard_core::money::decimal_string;
 use switchboard_core::views::{
-    NewPaymentRequest, PaymentRequestView, PayoutEntryView, PayoutView, SubscriptionView,
+    NewPaymentRequest, PaymentRequestSettingsView, PaymentRequestView, PayoutEntryView, PayoutView,
+    SubscriptionView,
 };
 
 #[derive(Args, Debug)]
@@ -83,6 +84,48 @@ pub async fn request(global: &Global, out: &Output, args: RequestArgs) -> Result
         })
         .await?;
     print_request(out, &request);
+    Ok(())
+}
+
+#[derive(Args, Debug)]
+pub struct ReturnUrlArgs {
+    /// The page (an https:// address) customers land on after paying; without it, show the
+    /// setting
+    #[arg(conflicts_with = "clear")]
+    pub url: Option<String>,
+    /// Back to each provider's own confirmation page
+    #[arg(long)]
+    pub clear: bool,
+}
+
+pub async fn return_url(
+    global: &Global,
+    out: &Output,
+    args: ReturnUrlArgs,
+) -> Result<(), CommandError> {
+    let settings = match (args.url, args.clear) {
+        // Reading a workspace that was never created must not create it.
+        (None, false) if nothing_configured(global) => {
+            PaymentRequestSettingsView { return_url: None }
+        }
+        (None, false) => open(global).await?.payment_request_settings().await?,
+        (url, _) => {
+            open(global)
+                .await?
+                .set_payment_return_url(url.as_deref())
+                .await?
+        }
+    };
+    if out.is_json() {
+        out.json_line(&settings);
+        return Ok(());
+    }
+    out.line(&match &settings.return_url {
+        Some(url) => format!("After paying, customers land on {url}"),
+        None => "After paying, customers see the provider's own confirmation page \
+                 (set your own with `switchboard payments return-url https://…`)."
+            .to_string(),
+    });
     Ok(())
 }
 
@@ -223,22 +266,33 @@ pub async fn subscriptions(
     Ok(())
 }
 
+/// What a subscription is for and what it charges: `Pro plan · 29.00 USD every month`,
+/// `Box · every 3 months` (priced by what is ordered), `-` when nothing is known.
+fn plan_and_price(s: &SubscriptionView) -> String {
+    let every = s.interval.as_deref().map(|unit| match s.interval_count {
+        Some(n) if n > 1 => format!("every {n} {unit}s"),
+        _ => format!("every {unit}"),
+    });
+    let price = match (s.amount_minor, &s.currency, s.currency_exponent) {
+        (Some(a), Some(c), Some(e)) => Some(match &every {
+            Some(every) => format!("{} {every}", money(a, e, c)),
+            None => money(a, e, c),
+        }),
+        _ => every,
+    };
+    let parts: Vec<String> = [s.description.clone(), price].into_iter().flatten().collect();
+    if parts.is_empty() {
+        "-".to_string()
+    } else {
+        parts.join(" · ")
+    }
+}
+
 fn print_subscription(out: &Output, s: &SubscriptionView) {
     if out.is_json() {
         return out.json_line(s);
     }
-    let price = match (s.amount_minor, &s.currency, s.currency_exponent) {
-        (Some(a), Some(c), Some(e)) => format!(
-            "{} every {}{}",
-            money(a, e, c),
-            s.interval_count
-                .filter(|n| *n > 1)
-                .map(|n| format!("{n} "))
-                .unwrap_or_default(),
-            s.interval.as_deref().unwrap_or("period")
-        ),
-        _ => "-".to_string(),
-    };
+    let price = plan_and_price(s);
     let state = if s.cancel_pending {
         "cancel pending".to_string()
     } else if s.cancel_at_period_end {

@@ -500,3 +500,49 @@ fn log_requests_lists_each_exchange_without_secrets() {
     assert_eq!(limited.stdout().lines().count(), 2);
     assert!(limited.stdout().contains("/v1/"));
 }
+
+#[test]
+fn the_payment_return_url_is_checked_set_shown_and_cleared() {
+    let cli = Cli::new();
+    let unset = cli.cmd(&["payments", "return-url", "--json"]).run();
+    unset.ok();
+    assert_eq!(
+        unset.json_lines(),
+        [serde_json::json!({ "return_url": null })]
+    );
+    assert!(
+        !cli.db_path().exists(),
+        "reading the setting created the workspace"
+    );
+    let refused = cli
+        .cmd(&[
+            "payments",
+            "return-url",
+            "http://shop.example.com/thanks",
+            "--json",
+        ])
+        .run();
+    refused.expect_code(1);
+    assert_eq!(single_json_error(&refused)["code"], "invalid_input");
+    let set = cli
+        .cmd(&["payments", "return-url", "https://shop.example.com/thanks"])
+        .run();
+    set.ok();
+    assert!(
+        set.stdout().contains("https://shop.example.com/thanks"),
+        "{}",
+        set.describe()
+    );
+    let shown = cli.cmd(&["payments", "return-url", "--json"]).run();
+    assert_eq!(
+        shown.json_lines()[0]["return_url"],
+        "https://shop.example.com/thanks"
+    );
+    cli.cmd(&["payments", "return-url", "--clear"]).run().ok();
+    let cleared = cli.cmd(&["payments", "return-url", "--json"]).run();
+    assert_eq!(cleared.json_lines()[0]["return_url"], Value::Null);
+    let both = cli
+        .cmd(&["payments", "return-url", "https://a.example", "--clear"])
+        .run();
+    both.expect_code(2);
+}

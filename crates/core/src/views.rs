@@ -433,6 +433,14 @@ pub struct PaymentRequestView {
     pub created_at: String,
 }
 
+/// How payment requests are made, for every payment provider.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct PaymentRequestSettingsView {
+    /// The page a customer lands on after paying (`None`: the provider's own confirmation).
+    pub return_url: Option<String>,
+}
+
 /// A connection that can ask for money, and whether it can right now.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[ts(export)]

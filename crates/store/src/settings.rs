@@ -6,6 +6,9 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 /// Where backups are written (an absolute folder path); default `<workspace folder>/backups`.
 pub const BACKUP_FOLDER: &str = "backup.folder";
+/// Where a customer is sent after paying a payment request (the business's own page, an
+/// absolute URL); default: the provider's own confirmation.
+pub const PAYMENT_RETURN_URL: &str = "payments.return_url";
 
 pub fn get(conn: &Connection, key: &str) -> Result<Option<String>> {
     Ok(conn
