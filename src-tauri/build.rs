@@ -25,6 +25,8 @@ const COMMANDS: &[&str] = &[
     "payment_request_options",
     "request_payment",
     "list_payment_requests",
+    "payment_request_settings",
+    "set_payment_return_url",
     "open_payment_dashboard",
     "open_payment_request",
     "list_sync_runs",
@@ -56,6 +58,7 @@ const COMMANDS: &[&str] = &[
     "get_webhook_settings",
     "set_webhook_receiver",
     "set_webhook_secret",
+    "set_paypal_webhook_id",
     "list_webhook_events",
 ];
 

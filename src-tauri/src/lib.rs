@@ -53,6 +53,8 @@ pub fn run() {
             payments_commands::payment_request_options,
             payments_commands::request_payment,
             payments_commands::list_payment_requests,
+            payments_commands::payment_request_settings,
+            payments_commands::set_payment_return_url,
             payments_commands::open_payment_dashboard,
             payments_commands::open_payment_request,
             commands::get_payment,
@@ -88,6 +90,7 @@ pub fn run() {
             webhook_commands::get_webhook_settings,
             webhook_commands::set_webhook_receiver,
             webhook_commands::set_webhook_secret,
+            webhook_commands::set_paypal_webhook_id,
             webhook_commands::list_webhook_events,
         ])
         .setup(|app| {

@@ -6,7 +6,7 @@ use crate::AppState;
 use switchboard_app::{CommandError, PaymentQuery};
 use switchboard_core::views::{
     DashboardView, ExportView, NewPaymentRequest, PaymentFilter, PaymentPage, PaymentRequestOption,
-    PaymentRequestView, PayoutDetail, PayoutPage, SubscriptionView,
+    PaymentRequestSettingsView, PaymentRequestView, PayoutDetail, PayoutPage, SubscriptionView,
 };
 use tauri::{AppHandle, Manager, State};
 
@@ -145,6 +145,26 @@ pub async fn list_payment_requests(
         .workspace()
         .await?
         .list_payment_requests(limit.unwrap_or(100))
+        .await
+}
+
+#[tauri::command]
+pub async fn payment_request_settings(
+    state: State<'_, AppState>,
+) -> Result<PaymentRequestSettingsView> {
+    state.workspace().await?.payment_request_settings().await
+}
+
+/// The page customers land on after paying; `None` or "" for the providers' own.
+#[tauri::command]
+pub async fn set_payment_return_url(
+    state: State<'_, AppState>,
+    url: Option<String>,
+) -> Result<PaymentRequestSettingsView> {
+    state
+        .workspace()
+        .await?
+        .set_payment_return_url(url.as_deref())
         .await
 }
 

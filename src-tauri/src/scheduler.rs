@@ -1,6 +1,7 @@
 //! Runs the workspace's scheduler in the background (`switchboard_app::scheduler`): a tick
 //! every `TICK`, on whichever workspace is current. Events for the UI:
-//! `scheduled-sync` (payload `SyncRunView[]`) after a tick that ran something, and
+//! `scheduled-sync` (payload `SyncRunView[]`) after a tick that ran something (syncs, or a
+//! payment request that was paid or expired), and
 //! `network-status` (payload `NetworkStatusView`) when the network goes or comes back. Each tick
 //! also shows desktop notifications for sign-ins that need the user.
 
@@ -25,7 +26,13 @@ pub async fn run(app: AppHandle) {
         if let Ok(workspace) = state.workspace().await {
             match workspace.run_due_syncs(chrono::Utc::now(), &|_| {}).await {
                 Ok(tick) => {
-                    if !tick.runs.is_empty() {
+                    // A payment request that became paid or expired changes what the
+                    // screens show even when no sync ran.
+                    let requests_changed = tick
+                        .payment_requests
+                        .as_ref()
+                        .is_some_and(|c| c.paid + c.expired + c.captures_queued > 0);
+                    if !tick.runs.is_empty() || requests_changed {
                         let _ = app.emit(SCHEDULED_SYNC, &tick.runs);
                     }
                     if let Some(network) = tick.network {

@@ -1,4 +1,5 @@
-//! Settings → Webhooks: the receiver's settings and state, webhook secrets, received events.
+//! Settings → Webhooks: the receiver's settings and state, webhook secrets (and PayPal's
+//! webhook id), received events.
 //! Wrappers over `switchboard_app::Workspace` like `commands.rs`; each is also listed in
 //! `build.rs` and `capabilities/main.json`. The receiver itself runs in `webhooks.rs`.
 
@@ -65,6 +66,22 @@ pub async fn set_webhook_secret(
         .set_webhook_secret(&connection, secret, notification_url)
         .await?;
     tracing::info!(connection = %setup.connection, "webhook secret set from the app");
+    settings_view(&state, &workspace).await
+}
+
+/// Sets a PayPal connection's webhook id (the ID PayPal shows for the webhook; not a secret),
+/// which the receiver gives PayPal to check each delivery.
+#[tauri::command]
+pub async fn set_paypal_webhook_id(
+    state: State<'_, AppState>,
+    connection: String,
+    webhook_id: String,
+) -> Result<WebhookSettingsView> {
+    let workspace = state.workspace().await?;
+    let setup = workspace
+        .set_paypal_webhook_id(&connection, &webhook_id)
+        .await?;
+    tracing::info!(connection = %setup.connection, "PayPal webhook id set from the app");
     settings_view(&state, &workspace).await
 }
 

@@ -8,6 +8,8 @@ mod paypal;
 mod square;
 mod stripe;
 
+pub(crate) use paypal::PayPalTokenCaches;
+
 use crate::workspace::{Workspace, catalogue_name};
 use crate::{Result, errors};
 use std::sync::Arc;

@@ -37,6 +37,7 @@ pub use notices::SignInNotice;
 pub use oauth_connect::{OAuthConnect, OAuthReconnect, OpenBrowser, oauth_defaults};
 pub use outbox::{MAX_ATTEMPTS_ENV, OutboxPolicy, REFUND_REASONS};
 pub use payments::month_of;
+pub use requests::{ORDER_VALID_DAYS, PaymentRequestCheck};
 pub use switchboard_core::{CommandError, ErrorCode};
 pub use workspace::{PaymentQuery, Trigger, Workspace, check_stripe_key};
 

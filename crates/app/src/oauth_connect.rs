@@ -238,10 +238,18 @@ impl Workspace {
                     provider.display_name
                 ))
             })?;
-        let extra: Vec<&str> = match request.feature.as_deref() {
+        let mut extra: Vec<&str> = match request.feature.as_deref() {
             Some(feature) => feature_grant(provider, feature)?.scopes.to_vec(),
             None => Vec::new(),
         };
+        // A new sign-in's token holds only the scopes it asked for (Square, Xero): ask again
+        // for what earlier incremental grants added, or reconnecting would take it away.
+        let incremental = provider.oauth.map_or(&[][..], |o| o.incremental);
+        for scope in incremental.iter().flat_map(|g| g.scopes) {
+            if c.scopes.iter().any(|s| s == scope) && !extra.contains(scope) {
+                extra.push(scope);
+            }
+        }
         let client_secret = match &request.client_secret {
             Some(secret) => Some(secret.clone()),
             None => stored_secret

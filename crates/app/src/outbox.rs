@@ -25,11 +25,13 @@ use serde_json::{Value, json};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use switchboard_core::money::decimal_string;
+use switchboard_core::records::PaymentRecord;
 use switchboard_core::views::{NewRefund, OutboxItemView, OutboxRunView, RefundQuoteView};
 use switchboard_core::{CommandError, ErrorCode};
 use switchboard_providers::http::{RequestRecord, RequestSink};
 use switchboard_providers::{
-    IssuedRefund, PaymentLink, PaymentLinkRequest, ProviderError, ProviderErrorKind, RefundRequest,
+    IssuedRefund, LinkProgress, PaymentLink, PaymentLinkRequest, ProviderError, ProviderErrorKind,
+    RefundRequest,
 };
 use switchboard_store::outbox::{self, Failure, Item, NewItem};
 use switchboard_store::rusqlite::TransactionBehavior;
@@ -41,6 +43,9 @@ use switchboard_store::{payment_requests, payments, refunds, request_log, subscr
 pub(crate) const REFUND: &str = "refund";
 pub(crate) const PAYMENT_LINK: &str = "payment_link";
 pub(crate) const SUBSCRIPTION_CANCEL: &str = "subscription_cancel";
+/// Capturing an approved PayPal order (`paypal.order_capture`, target: the order id; payload:
+/// the payment request's id). See `requests/paypal_capture.rs`.
+pub(crate) const ORDER_CAPTURE: &str = "order_capture";
 
 /// The kind of an item doing `action` at `provider`.
 pub(crate) fn kind(provider: &str, action: &str) -> String {
@@ -210,6 +215,10 @@ fn view(item: &Item, policy: &OutboxPolicy) -> OutboxItemView {
             ),
             (SUBSCRIPTION_CANCEL, _) => format!(
                 "Cancel subscription {} at period end",
+                item.target.as_deref().unwrap_or("")
+            ),
+            (ORDER_CAPTURE, _) => format!(
+                "Capture the approved order {} (take the customer's payment)",
                 item.target.as_deref().unwrap_or("")
             ),
             _ => format!("{} {}", item.kind, item.target.as_deref().unwrap_or("")),
@@ -498,6 +507,7 @@ impl Workspace {
             REFUND => self.send_refund(item).await,
             PAYMENT_LINK => self.send_payment_link(item).await,
             SUBSCRIPTION_CANCEL => self.send_subscription_cancel(item).await,
+            ORDER_CAPTURE => self.send_order_capture(item).await,
             _ => self.unreadable(item).await,
         }
     }
@@ -700,6 +710,131 @@ impl Workspace {
         Ok(Outcome::Succeeded { by_lookup })
     }
 
+    /// Captures an approved order. Capturing twice is refused by PayPal, and the item's key
+    /// (one item per order) makes a resend answer the first capture; still, an uncertain
+    /// earlier send is looked up first (`GET` the order: captured already → done, nothing
+    /// sent).
+    async fn send_order_capture(&self, item: &Item) -> Result<Outcome> {
+        let (Some(order), Some(request_id)) = (item.target.clone(), capture_request_id(item))
+        else {
+            return self.unreadable(item).await;
+        };
+        let exchanges = Arc::new(Exchanges::default());
+        let Some(adapter) = self
+            .capability(item, &exchanges, |a| a.payment_links)
+            .await?
+        else {
+            return self.unavailable(item, "Capturing payments").await;
+        };
+        if item.needs_lookup {
+            match adapter.link_progress(&order).await {
+                Ok(LinkProgress::Paid(payment)) => {
+                    tracing::info!(item = %item.id, capture = %payment.external_id, "order found captured at PayPal; not sent again");
+                    return self
+                        .order_captured(item, &request_id, *payment, exchanges.take(), true)
+                        .await;
+                }
+                Ok(LinkProgress::Expired { reason }) => {
+                    return self
+                        .order_lapsed(item, &request_id, &reason, exchanges.take())
+                        .await;
+                }
+                // Still approved (or waiting): nothing was captured; send it.
+                Ok(_) => {
+                    let id = item.id.clone();
+                    blocking(&self.store, move |s| outbox::clear_lookup(&s.conn(), &id)).await?;
+                }
+                Err(e) => return self.lookup_failed(item, &e, exchanges.take()).await,
+            }
+        }
+        self.mark_sending(item).await?;
+        match adapter.complete_link(&order, &item.idempotency_key).await {
+            Ok(LinkProgress::Paid(payment)) => {
+                self.order_captured(item, &request_id, *payment, exchanges.take(), false)
+                    .await
+            }
+            Ok(LinkProgress::Expired { reason }) => {
+                self.order_lapsed(item, &request_id, &reason, exchanges.take())
+                    .await
+            }
+            Ok(other) => {
+                let state = match &other {
+                    LinkProgress::Open { status } => status.as_str(),
+                    LinkProgress::Approved => "still approved",
+                    _ => "a link that collects by itself",
+                };
+                let message = format!(
+                    "The provider did not take the payment of order {order} ({state}); nothing \
+                     was captured."
+                );
+                self.fail(
+                    item,
+                    ErrorCode::ProviderError,
+                    &message,
+                    FailureShape::permanent(),
+                    exchanges.take(),
+                )
+                .await
+            }
+            Err(e) => self.send_failed(item, &e, exchanges.take()).await,
+        }
+    }
+
+    /// The money is taken: the payment (under the capture id Transaction Search reports
+    /// later, so the next sync updates this row), the request `paid`, the item done, together.
+    async fn order_captured(
+        &self,
+        item: &Item,
+        request_id: &str,
+        payment: PaymentRecord,
+        exchanges: Vec<RequestRecord>,
+        by_lookup: bool,
+    ) -> Result<Outcome> {
+        let (id, conn_id, request_id) = (
+            item.id.clone(),
+            item.connection_id.clone(),
+            request_id.to_string(),
+        );
+        blocking(&self.store, move |s| {
+            let mut conn = s.conn();
+            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            payments::upsert(&tx, &conn_id, &payment)?;
+            let now = switchboard_core::now_rfc3339();
+            payment_requests::mark_paid(&tx, &request_id, &payment.external_id, &now)?;
+            request_log::append(&tx, &conn_id, &exchanges)?;
+            outbox::record_success(&tx, &id, &payment.external_id)?;
+            tx.commit()?;
+            Ok(())
+        })
+        .await?;
+        Ok(Outcome::Succeeded { by_lookup })
+    }
+
+    /// The order can no longer be captured (voided, expired, declined): the request is
+    /// `expired` and the item a dead letter saying why (nothing was taken).
+    async fn order_lapsed(
+        &self,
+        item: &Item,
+        request_id: &str,
+        reason: &str,
+        exchanges: Vec<RequestRecord>,
+    ) -> Result<Outcome> {
+        let (request_id, why) = (request_id.to_string(), reason.to_string());
+        blocking(&self.store, move |s| {
+            let now = switchboard_core::now_rfc3339();
+            payment_requests::mark_expired(&s.conn(), &request_id, &why, &now)
+        })
+        .await?;
+        self.fail(
+            item,
+            ErrorCode::ProviderError,
+            reason,
+            FailureShape::permanent(),
+            exchanges,
+        )
+        .await
+    }
+
     async fn send_subscription_cancel(&self, item: &Item) -> Result<Outcome> {
         let Some(subscription) = item.target.clone() else {
             return self.unreadable(item).await;
@@ -751,6 +886,18 @@ impl Workspace {
             refunds::upsert(&tx, &conn_id, &issued.refund)?;
             if let Some(payment) = &issued.payment {
                 payments::upsert(&tx, &conn_id, payment)?;
+                // The provider's payment carries no settlement (Stripe's is on its balance
+                // transaction): join it again, as a sync does.
+                payments::settle_from_balance_transactions(
+                    &tx,
+                    &conn_id,
+                    std::slice::from_ref(payment),
+                    &[],
+                )?;
+            }
+            // A provider that returns no updated payment (PayPal): its refunds say how much.
+            if let Some(payment) = issued.refund.payment_external_id.as_deref() {
+                payments::raise_refunded_from_refunds(&tx, &conn_id, &[payment])?;
             }
             request_log::append(&tx, &conn_id, &exchanges)?;
             outbox::record_success(&tx, &id, &issued.refund.external_id)?;
@@ -804,6 +951,16 @@ impl Workspace {
             Outcome::Retrying
         })
     }
+}
+
+/// The payload of an order capture item: `{"payment_request_id": …}`.
+pub(crate) fn capture_payload(payment_request_id: &str) -> String {
+    json!({ "payment_request_id": payment_request_id }).to_string()
+}
+
+fn capture_request_id(item: &Item) -> Option<String> {
+    let v: Value = serde_json::from_str(&item.payload_json).ok()?;
+    v.get("payment_request_id")?.as_str().map(str::to_string)
 }
 
 /// How a failure is recorded.

@@ -18,8 +18,11 @@ use switchboard_store::{
     subscriptions,
 };
 
-/// The CSV columns, in order. Amounts are exact decimals in the payment's currency.
-const CSV_HEADER: [&str; 15] = [
+/// The CSV columns, in order. Amounts are exact decimals in the payment's currency, except
+/// `settlement_amount`: what a converted payment became, in `settlement_currency` (empty when
+/// it settled in its own currency), at the provider's `exchange_rate` when it states one.
+/// Columns are only ever added at the end, so spreadsheets reading by position keep working.
+const CSV_HEADER: [&str; 18] = [
     "created_at",
     "provider",
     "connection",
@@ -35,6 +38,9 @@ const CSV_HEADER: [&str; 15] = [
     "customer_email",
     "description",
     "switchboard_id",
+    "settlement_amount",
+    "settlement_currency",
+    "exchange_rate",
 ];
 
 /// The longest range the dashboard sums by day; longer ranges are summed by month.
@@ -65,6 +71,7 @@ impl Workspace {
                         v.map(|m| decimal_string(m, p.currency_exponent))
                             .unwrap_or_default()
                     };
+                    let settled = p.settled_as.as_ref();
                     csv.write_record([
                         p.created_at.as_str(),
                         &p.provider,
@@ -81,6 +88,13 @@ impl Workspace {
                         p.customer_email.as_deref().unwrap_or(""),
                         p.description.as_deref().unwrap_or(""),
                         &p.id,
+                        &settled
+                            .map(|s| decimal_string(s.amount_minor, s.currency_exponent))
+                            .unwrap_or_default(),
+                        settled.map_or("", |s| s.currency.as_str()),
+                        settled
+                            .and_then(|s| s.exchange_rate.as_deref())
+                            .unwrap_or(""),
                     ])
                     .map_err(csv_err)?;
                     count += 1;

@@ -6,7 +6,10 @@
 //! decides, and the request then records which connection it stands in for (`fallback_from`).
 //! Nothing switches providers silently.
 
+mod paypal_capture;
 mod return_url;
+
+pub use paypal_capture::{ORDER_VALID_DAYS, PaymentRequestCheck};
 
 use crate::outbox::{LinkPayload, PAYMENT_LINK, SUBSCRIPTION_CANCEL, kind};
 use crate::sync::blocking;

@@ -12,8 +12,8 @@
 //! them answers, or when a run fails for lack of network, the workspace is marked offline and
 //! nothing is attempted again until [`OFFLINE_PROBE_EVERY`] has passed.
 
-use crate::Result;
 use crate::workspace::{Trigger, Workspace};
+use crate::{PaymentRequestCheck, Result};
 use chrono::{DateTime, Utc};
 use std::time::Duration;
 use switchboard_core::views::{
@@ -60,6 +60,8 @@ pub struct SchedulerTick {
     pub network: Option<NetworkStatusView>,
     /// The outbox pass of this tick (refunds and other sends due for a retry), if it ran.
     pub outbox: Option<OutboxRunView>,
+    /// The follow-up of open PayPal payment requests due for a look-up, if it ran.
+    pub payment_requests: Option<PaymentRequestCheck>,
 }
 
 /// The connections due at `now`: scheduled, connected or in error (not waiting for the user to
@@ -122,7 +124,8 @@ impl Workspace {
 
     /// One scheduler tick at `now`: runs every due connection (see [`due_connections`]) unless
     /// the network is down, then sends what the outbox has due (retries of refunds and other
-    /// sends, across restarts). A connection already syncing elsewhere is skipped, not an error;
+    /// sends, across restarts) and follows up the open PayPal payment requests due for a
+    /// look-up. A connection already syncing elsewhere is skipped, not an error;
     /// an outbox failure is logged and left for the next tick.
     pub async fn run_due_syncs(
         &self,
@@ -140,6 +143,12 @@ impl Workspace {
                     ..
                 }) => {}
                 Err(e) => tracing::warn!(code = e.code.as_str(), "outbox pass: {e}"),
+            }
+            // Approved PayPal orders are captured before PayPal reverses the approval
+            // (`requests/paypal_capture.rs`); each request is looked up on its own schedule.
+            match self.follow_up_due_requests(now).await {
+                Ok(check) => tick.payment_requests = Some(check),
+                Err(e) => tracing::warn!(code = e.code.as_str(), "payment request follow-up: {e}"),
             }
             // Refresh tokens that lapse when unused are used before they do.
             let kept = self.keep_sign_ins_alive(now).await;

@@ -512,7 +512,7 @@ impl RecordsByKind {
         tx: &switchboard_store::rusqlite::Connection,
         conn_id: &str,
     ) -> switchboard_store::Result<[switchboard_store::UpsertCounts; 8]> {
-        Ok([
+        let counts = [
             payments::upsert_many(tx, conn_id, &self.payments)?,
             refunds::upsert_many(tx, conn_id, &self.refunds)?,
             balance_transactions::upsert_many(tx, conn_id, &self.balance_transactions)?,
@@ -521,7 +521,23 @@ impl RecordsByKind {
             payouts::upsert_entries(tx, conn_id, &self.payout_entries)?,
             customers::upsert_many(tx, conn_id, &self.customers)?,
             subscriptions::upsert_many(tx, conn_id, &self.subscriptions)?,
-        ])
+        ];
+        // PayPal states no refunded amount: its refunds say it. Both sides, as a refund and its
+        // payment may come in different pages (and a payment's update rewrites the column).
+        let refunded: Vec<&str> = self
+            .refunds
+            .iter()
+            .filter_map(|r| r.payment_external_id.as_deref())
+            .chain(self.payments.iter().map(|p| p.external_id.as_str()))
+            .collect();
+        payments::raise_refunded_from_refunds(tx, conn_id, &refunded)?;
+        payments::settle_from_balance_transactions(
+            tx,
+            conn_id,
+            &self.payments,
+            &self.balance_transactions,
+        )?;
+        Ok(counts)
     }
 }
 

@@ -8,7 +8,9 @@
 //! 2. the signature is verified (`switchboard_providers::webhooks`): Stripe's
 //!    `Stripe-Signature` with a 300 s tolerance, Square's HMAC over the notification URL
 //!    registered with Square ([`purpose::WEBHOOK_NOTIFICATION_URL`]) and the body. PayPal
-//!    verifies through its API: 501 until its adapter provides [`VerifyPayPalWebhook`];
+//!    signs with its own certificate and checks the delivery itself: the receiver asks it
+//!    ([`VerifyPayPalWebhook`], with the connection's credentials and the id of the webhook
+//!    registered in the PayPal app, a setting of the connection);
 //! 3. the event id is recorded as accepted (`webhook_events`; an id already accepted is a
 //!    replay: answered 200 so the provider stops retrying, recorded `rejected`, no sync);
 //! 4. the callback is asked for a targeted incremental sync of that connection, and the
@@ -30,7 +32,7 @@ use axum::response::{IntoResponse, Response};
 use axum::{Json, Router, routing::post};
 use serde::Serialize;
 use std::net::{Ipv4Addr, SocketAddr};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 use switchboard_core::secret::SecretString;
 use switchboard_core::views::{
@@ -38,6 +40,8 @@ use switchboard_core::views::{
     WebhookSettingsView,
 };
 use switchboard_core::{CommandError, ErrorCode};
+use switchboard_providers::ProviderErrorKind;
+use switchboard_providers::http::{RequestRecord, RequestSink};
 use switchboard_secrets::{MasterKey, Sealed};
 use switchboard_store::secrets::SecretRow;
 use switchboard_store::webhook_events::{self, NewEvent, Recorded};
@@ -92,6 +96,8 @@ pub struct WebhookSetup {
     pub previous_kept: bool,
     /// Square: the URL the signature covers.
     pub notification_url: Option<String>,
+    /// PayPal: the id of the webhook registered in the PayPal app, which its check needs.
+    pub webhook_id: Option<String>,
     /// Where the receiver takes this connection's events.
     pub path: String,
 }
@@ -99,6 +105,22 @@ pub struct WebhookSetup {
 /// Providers whose events the receiver verifies with a stored secret.
 fn signs_with_secret(provider: &str) -> bool {
     matches!(provider, "stripe" | "square")
+}
+
+/// Providers whose events the receiver takes.
+fn receives_webhooks(provider: &str) -> bool {
+    signs_with_secret(provider) || provider == "paypal"
+}
+
+/// The setting holding a PayPal connection's webhook id (not a secret: PayPal's check needs
+/// the app's credentials as well).
+fn paypal_webhook_id_key(connection_id: &str) -> String {
+    format!("webhooks.paypal_webhook_id.{connection_id}")
+}
+
+/// How PayPal spells a webhook id (`verify-webhook-signature`: `^[a-zA-Z0-9]+$`, at most 50).
+fn is_paypal_webhook_id(id: &str) -> bool {
+    (1..=50).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_alphanumeric())
 }
 
 fn endpoint_path(connection_id: &str) -> String {
@@ -140,7 +162,7 @@ impl Workspace {
         let target = self.find_connection(connection).await?;
         if target.provider == "paypal" {
             return Err(errors::invalid(
-                "PayPal has no webhook secret: PayPal signs events with its own certificate and Switchboard checks them through PayPal's API (not wired yet).",
+                "PayPal has no webhook secret: PayPal signs events with its own certificate and Switchboard checks them through PayPal's API. Give the webhook's ID instead (`switchboard webhook secret set NAME --webhook-id ID`, or Settings → Webhooks).",
             ));
         }
         if !signs_with_secret(&target.provider) {
@@ -208,6 +230,45 @@ impl Workspace {
             provider,
             previous_kept,
             notification_url: notification_url.map(|u| u.expose().to_string()),
+            webhook_id: None,
+        })
+    }
+
+    /// Sets a PayPal connection's webhook id: the ID PayPal shows for the webhook that sends
+    /// to this connection's endpoint (PayPal Developer Dashboard → Apps & Credentials → the
+    /// app → Webhooks). The receiver gives it to PayPal's `verify-webhook-signature` with
+    /// each delivery.
+    pub async fn set_paypal_webhook_id(
+        &self,
+        connection: &str,
+        webhook_id: &str,
+    ) -> Result<WebhookSetup> {
+        let target = self.find_connection(connection).await?;
+        if target.provider != "paypal" {
+            return Err(errors::invalid(format!(
+                "{} ({}) is not a PayPal connection: a webhook ID is PayPal's; {} events are checked with a webhook secret (`switchboard webhook secret set NAME --secret-env VAR`).",
+                target.name,
+                crate::workspace::catalogue_name(&target.provider),
+                crate::workspace::catalogue_name(&target.provider),
+            )));
+        }
+        let webhook_id = webhook_id.trim().to_string();
+        if !is_paypal_webhook_id(&webhook_id) {
+            return Err(errors::invalid(format!(
+                "{webhook_id:?} is not a PayPal webhook ID: copy the ID PayPal shows for the webhook (letters and digits, like 8PT597110X687430LK), from PayPal Developer Dashboard → Apps & Credentials → the app → Webhooks."
+            )));
+        }
+        let (key, value) = (paypal_webhook_id_key(&target.id), webhook_id.clone());
+        blocking(&self.store, move |s| settings::set(&s.conn(), &key, &value)).await?;
+        tracing::info!(connection = %target.name, "PayPal webhook id set");
+        Ok(WebhookSetup {
+            path: endpoint_path(&target.id),
+            connection_id: target.id,
+            connection: target.name,
+            provider: target.provider,
+            previous_kept: false,
+            notification_url: None,
+            webhook_id: Some(webhook_id),
         })
     }
 
@@ -267,9 +328,11 @@ impl Workspace {
 
     /// Starts the receiver on 127.0.0.1 (`port`, else the configured one; 0 picks a free
     /// port). It runs until [`WebhookReceiver::stop`] or until dropped. Whether it should run
-    /// at all is the caller's decision ([`Workspace::webhook_receiver_settings`]).
+    /// at all is the caller's decision ([`Workspace::webhook_receiver_settings`]). It holds
+    /// the workspace weakly (PayPal events are checked with the connection's adapter): a
+    /// closed workspace's receiver answers PayPal 503.
     pub async fn start_webhook_receiver(
-        &self,
+        self: &Arc<Self>,
         port: Option<u16>,
         on_verified: SyncRequest,
     ) -> Result<WebhookReceiver> {
@@ -293,6 +356,7 @@ impl Workspace {
         let receiver = Arc::new(Receiver {
             store: self.store.clone(),
             key: self.key.clone(),
+            workspace: Arc::downgrade(self),
             on_verified,
         });
         let router = Router::new()
@@ -402,6 +466,8 @@ impl SyncQueue {
 struct Receiver {
     store: Arc<Store>,
     key: Arc<MasterKey>,
+    /// For PayPal's check, which goes through the connection's adapter (its guard, token).
+    workspace: Weak<Workspace>,
     on_verified: SyncRequest,
 }
 
@@ -544,14 +610,7 @@ async fn verify(
     let provider = connection.provider.as_str();
     match provider {
         "stripe" | "square" => {}
-        "paypal" => {
-            // PayPal checks its signatures through its API with the connection's credentials;
-            // until the PayPal adapter implements `VerifyPayPalWebhook` nothing can verify them.
-            return Err(Refusal::new(
-                StatusCode::NOT_IMPLEMENTED,
-                "PayPal events are verified through PayPal's API, which the receiver does not call yet; polling keeps this connection up to date",
-            ));
-        }
+        "paypal" => return verify_paypal(receiver, connection, headers, body).await,
         other => {
             return Err(Refusal::new(
                 StatusCode::NOT_FOUND,
@@ -628,6 +687,131 @@ fn header<'h>(headers: &'h HeaderMap, name: &'static str) -> std::result::Result
         .get(name)
         .and_then(|v| v.to_str().ok())
         .ok_or_else(|| WebhookError::MissingSignature { header: name }.into())
+}
+
+/// PayPal: the connection's webhook id, the five `PAYPAL-*` headers and the body go to
+/// PayPal's `verify-webhook-signature` through the connection's adapter (its token, rate
+/// budget and circuit breaker), whose exchange is request-logged like any other.
+async fn verify_paypal(
+    receiver: &Receiver,
+    connection: &ConnectionView,
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> std::result::Result<Verified, Refusal> {
+    let webhook_id = {
+        let key = paypal_webhook_id_key(&connection.id);
+        blocking(&receiver.store, move |s| settings::get(&s.conn(), &key)).await
+    };
+    let webhook_id = match webhook_id {
+        Ok(Some(id)) => id,
+        // Like a missing secret: our set-up, not the sender's fault; PayPal retries 5xx and
+        // those retries succeed once the id is set.
+        Ok(None) => {
+            return Err(Refusal::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "no PayPal webhook ID is set for this connection: PayPal's check needs the ID of the webhook that sends here (PayPal Developer Dashboard → Apps & Credentials → the app → Webhooks); set it (`switchboard webhook secret set NAME --webhook-id ID`, or Settings → Webhooks)",
+            ));
+        }
+        Err(e) => {
+            tracing::error!(connection = %connection.name, "PayPal webhook id unreadable: {}", e.message);
+            return Err(Refusal::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the local database is busy; retry",
+            ));
+        }
+    };
+    let transmission = PayPalTransmission::from_headers(|name| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+    })?;
+    if body.is_empty() {
+        return Err(WebhookError::EmptyBody.into());
+    }
+    // PayPal signs the transmission time: a delivery older than the event ids kept could be
+    // an old one replayed, which the replay check no longer recognises (PayPal itself retries
+    // for 3 days).
+    let max_age = webhook_events::KEEP_DAYS * 24 * 3600;
+    if let Ok(sent) = chrono::DateTime::parse_from_rfc3339(&transmission.transmission_time)
+        && chrono::Utc::now().timestamp() - sent.timestamp() > max_age
+    {
+        return Err(Refusal::new(
+            StatusCode::BAD_REQUEST,
+            format!(
+                "the delivery was sent more than {} days ago, longer than event ids are kept for the replay check; ignored (the next sync picks up any change)",
+                webhook_events::KEEP_DAYS
+            ),
+        ));
+    }
+    let Some(workspace) = receiver.workspace.upgrade() else {
+        return Err(Refusal::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the workspace is closing; PayPal delivers the event again",
+        ));
+    };
+    let exchanges: Arc<Mutex<Vec<RequestRecord>>> = Arc::default();
+    let sink: RequestSink = {
+        let exchanges = exchanges.clone();
+        Arc::new(move |r| exchanges.lock().unwrap_or_else(|e| e.into_inner()).push(r))
+    };
+    let verdict = match workspace.paypal_payments(connection, sink).await {
+        Ok(paypal) => paypal
+            .verify_webhook(&webhook_id, &transmission, body)
+            .await
+            .map_err(|e| (e.kind, e.message)),
+        Err(e) => Err((ProviderErrorKind::Auth, e.message)),
+    };
+    let logged = std::mem::take(&mut *exchanges.lock().unwrap_or_else(|e| e.into_inner()));
+    if !logged.is_empty() {
+        let id = connection.id.clone();
+        let stored = blocking(&receiver.store, move |s| {
+            switchboard_store::request_log::append(&s.conn(), &id, &logged)
+        })
+        .await;
+        if let Err(e) = stored {
+            tracing::warn!(connection = %connection.name, "PayPal check not request-logged: {}", e.message);
+        }
+    }
+    match verdict {
+        Ok(true) => {}
+        Ok(false) => {
+            return Err(Refusal::new(
+                StatusCode::BAD_REQUEST,
+                format!(
+                    "PayPal answered FAILURE: it did not send this event to webhook {webhook_id}. Check that the webhook ID is that of the webhook whose URL forwards here (PayPal Developer Dashboard → Apps & Credentials → the app → Webhooks), that the connection uses that app's credentials, and that nothing between PayPal and here changed the body"
+                ),
+            ));
+        }
+        // The question was not answered (PayPal or the network down, rate limited, the
+        // circuit open, the credentials refused): nothing says the event is false, so 503
+        // makes PayPal deliver it again later instead of it being lost.
+        Err((kind, message)) if kind != ProviderErrorKind::InvalidRequest => {
+            return Err(Refusal::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                format!(
+                    "PayPal could not check the signature, so the event waits for PayPal's next delivery: {message}"
+                ),
+            ));
+        }
+        Err((_, message)) => {
+            return Err(Refusal::new(
+                StatusCode::BAD_REQUEST,
+                format!("PayPal refused to check the signature: {message}"),
+            ));
+        }
+    }
+    let summary = switchboard_providers::paypal::webhook_event_summary(body).ok_or_else(|| {
+        Refusal::new(
+            StatusCode::BAD_REQUEST,
+            "the signature is valid but the body is not an event with an id",
+        )
+    })?;
+    Ok(Verified {
+        summary,
+        note: None,
+    })
 }
 
 /// The connection's current and previous secrets (current first), and Square's notification
@@ -775,9 +959,6 @@ async fn settle(
     }
 }
 
-/// Why the receiver takes no PayPal events, for the settings screen.
-pub const PAYPAL_UNSUPPORTED: &str = "PayPal signs its events with its own certificate, and they are verified through PayPal's API, which Switchboard does not call yet. Polling keeps this connection up to date.";
-
 /// The local URL a tunnel or relay forwards a connection's events to.
 pub fn endpoint_url(addr: SocketAddr, connection_id: &str) -> String {
     format!("http://{addr}{}", endpoint_path(connection_id))
@@ -807,6 +988,7 @@ struct StoredSetup {
     has_secret: bool,
     has_previous_secret: bool,
     notification_url: Option<SecretRow>,
+    webhook_id: Option<String>,
 }
 
 impl Workspace {
@@ -826,7 +1008,7 @@ impl Workspace {
             for connection in connections::list(&conn)? {
                 // Disconnecting removes the secrets and the receiver answers 410: nothing to
                 // set up there.
-                if !matches!(connection.provider.as_str(), "stripe" | "square" | "paypal")
+                if !receives_webhooks(&connection.provider)
                     || connection.status == ConnectionStatus::Disconnected
                 {
                     continue;
@@ -837,6 +1019,7 @@ impl Workspace {
                     has_previous_secret: get(&conn, id, purpose::WEBHOOK_SECRET_PREVIOUS)?
                         .is_some(),
                     notification_url: get(&conn, id, purpose::WEBHOOK_NOTIFICATION_URL)?,
+                    webhook_id: settings::get(&conn, &paypal_webhook_id_key(id))?,
                     connection,
                 });
             }
@@ -852,7 +1035,6 @@ impl Workspace {
                     .notification_url
                     .map(|row| open(&self.key, row).map(|u| u.expose().to_string()))
                     .transpose()?;
-                let supported = signs_with_secret(&c.provider);
                 Ok(WebhookConnectionView {
                     endpoint_url: endpoint_url(addr, &c.id),
                     connection_id: c.id,
@@ -862,8 +1044,9 @@ impl Workspace {
                     has_secret: setup.has_secret,
                     has_previous_secret: setup.has_previous_secret,
                     notification_url,
-                    supported,
-                    unsupported_reason: (!supported).then(|| PAYPAL_UNSUPPORTED.to_string()),
+                    webhook_id: setup.webhook_id,
+                    supported: true,
+                    unsupported_reason: None,
                 })
             })
             .collect::<Result<Vec<_>>>()?;

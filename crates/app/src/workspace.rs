@@ -406,6 +406,11 @@ impl Workspace {
             Ok(())
         })
         .await?;
+        let cancelled = runs.iter().any(|r| r.status == "cancelled");
+        if !auth_failed && !cancelled {
+            // PayPal requests whose order the customer approved are captured now.
+            self.follow_up_after_sync(target).await;
+        }
         Ok(runs)
     }
 

@@ -401,3 +401,116 @@ async fn a_partial_refund_through_the_outbox_lands_once_even_when_its_answer_is_
     assert_eq!(after[refund_id].0, 2_500);
     f.sandbox.shutdown().await;
 }
+
+/// Each stored payment's `refunded_minor` (external id → minor units).
+fn refunded(f: &Fixture, connection_id: &str) -> BTreeMap<String, i64> {
+    let store = Store::open_folder(&switchboard_app::real_folder(f.dir.path())).unwrap();
+    let conn = store.conn();
+    let mut statement = conn
+        .prepare("SELECT external_id, refunded_minor FROM payments WHERE connection_id = ?1")
+        .unwrap();
+    statement
+        .query_map([connection_id], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
+/// Transaction Search shows a refund as a transaction of its own (`T1107`) naming the
+/// capture: after a sync each payment's refunded amount is the sum of its refunds, so the
+/// refund quote is right and a second partial refund cannot take more than is left.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refunds_count_on_their_payment_and_bound_the_next_refund() {
+    let mut f = fixture(2).await;
+    f.workspace.set_outbox_policy(OutboxPolicy {
+        max_attempts: 5,
+        base_delay: Duration::ZERO,
+        max_delay: Duration::ZERO,
+    });
+    let c = connect(&f).await;
+    let pp = f.sandbox.paypal();
+    sync(&f).await;
+
+    // What the fake's refund lines add up to per capture, in stored minor units.
+    let want = expected(&pp.transactions());
+    let mut sums: BTreeMap<String, i64> = BTreeMap::new();
+    for (amount, _, _, capture) in want.refunds.values() {
+        *sums.entry(capture.clone().unwrap()).or_default() += amount;
+    }
+    let stored = refunded(&f, &c.id);
+    for (id, (amount, ..)) in &want.payments {
+        let refunds = sums.get(id).copied().unwrap_or(0);
+        assert_eq!(stored[id], refunds, "payment {id} of {amount}");
+    }
+    let (partial, partial_refunded) = want
+        .payments
+        .iter()
+        .find_map(|(id, (amount, ..))| {
+            let r = sums.get(id).copied().unwrap_or(0);
+            (r > 0 && r < *amount).then(|| (id.clone(), r))
+        })
+        .expect("the seed has a partly refunded capture");
+    let quote = f.workspace.refund_quote(&partial).await.unwrap();
+    assert_eq!(quote.refunded_minor, partial_refunded);
+    assert_eq!(
+        quote.refundable_minor,
+        want.payments[&partial].0 - partial_refunded
+    );
+    assert_eq!(quote.blocked_reason, None);
+
+    // A refund through the outbox counts at once, before any sync reads it back.
+    let capture = pp.add_capture_now(8_000, "USD");
+    sync(&f).await;
+    let first = f
+        .workspace
+        .refund_payment(NewRefund {
+            payment: capture.clone(),
+            amount_minor: Some(2_500),
+            reason: None,
+        })
+        .await
+        .unwrap();
+    assert_eq!(first.status, "succeeded", "{first:#?}");
+    let quote = f.workspace.refund_quote(&capture).await.unwrap();
+    assert_eq!(
+        (quote.refunded_minor, quote.refundable_minor),
+        (2_500, 5_500)
+    );
+
+    // More than is left is refused before anything reaches PayPal.
+    let err = f
+        .workspace
+        .refund_payment(NewRefund {
+            payment: capture.clone(),
+            amount_minor: Some(6_000),
+            reason: None,
+        })
+        .await
+        .unwrap_err();
+    assert!(err.message.contains("At most 55.00 USD"), "{}", err.message);
+    assert_eq!(pp.refunds_of(&capture).len(), 1);
+
+    // The sync reads the same refund back: counted once, not twice.
+    sync(&f).await;
+    assert_eq!(refunded(&f, &c.id)[&capture], 2_500);
+    let rest = f
+        .workspace
+        .refund_payment(NewRefund {
+            payment: capture.clone(),
+            amount_minor: None,
+            reason: None,
+        })
+        .await
+        .unwrap();
+    assert_eq!(rest.status, "succeeded", "{rest:#?}");
+    assert_eq!(pp.refunds_of(&capture).len(), 2);
+    let quote = f.workspace.refund_quote(&capture).await.unwrap();
+    assert_eq!((quote.refunded_minor, quote.refundable_minor), (8_000, 0));
+    assert_eq!(
+        quote.blocked_reason.as_deref(),
+        Some("This payment is already fully refunded.")
+    );
+    sync(&f).await;
+    assert_eq!(refunded(&f, &c.id)[&capture], 8_000);
+    f.sandbox.shutdown().await;
+}

@@ -9,13 +9,36 @@ use std::sync::{Arc, Mutex};
 use switchboard_app::webhooks::{
     self, DEFAULT_PORT, SyncRequest, WebhookOutcome, WebhookReceiver, square, stripe,
 };
-use switchboard_app::{OAuthConnect, Trigger, Workspace};
+use switchboard_app::{
+    CredentialConnect, OAuthConnect, PayPalConnect, PayPalEnvironment, Trigger, Workspace,
+};
 use switchboard_core::secret::SecretString;
+use switchboard_core::views::ConnectionView;
+use switchboard_sandbox::{PayPalWebhookHeaders, Sandbox};
 
 const SECRET: &str = "whsec_test-receiver-first-3c1d";
 const NEXT_SECRET: &str = "whsec_test-receiver-second-6e2a";
 const SQUARE_KEY: &str = "sq-test-receiver-key-77f0";
 const SQUARE_URL: &str = "https://tunnel.example.net/hooks/square";
+/// The id PayPal gives a webhook (letters and digits).
+const PAYPAL_WEBHOOK_ID: &str = "3X188233PA171014C";
+const PAYPAL_VERIFY: &str = "POST /v1/notifications/verify-webhook-signature";
+
+/// The common fixture with its workspace shared, as the receiver holds it (weakly).
+struct Shared {
+    workspace: Arc<Workspace>,
+    sandbox: Sandbox,
+    _dir: tempfile::TempDir,
+}
+
+async fn fixture(charges: usize) -> Shared {
+    let f = common::fixture(charges).await;
+    Shared {
+        workspace: Arc::new(f.workspace),
+        sandbox: f.sandbox,
+        _dir: f.dir,
+    }
+}
 
 fn secret(s: &str) -> SecretString {
     SecretString::new(s)
@@ -97,6 +120,51 @@ async fn post_stripe(receiver: &WebhookReceiver, id: &str, header: &str, body: &
     .await
 }
 
+async fn connect_paypal(f: &Shared) -> ConnectionView {
+    let pp = f.sandbox.paypal();
+    f.workspace
+        .connect_with_credentials(CredentialConnect::PayPal(PayPalConnect {
+            name: "PayPal".into(),
+            environment: PayPalEnvironment::Sandbox,
+            api_base: Some(pp.api_base()),
+            client_id: pp.client_id().to_string(),
+            client_secret: SecretString::new(pp.client_secret()),
+        }))
+        .await
+        .unwrap()
+        .connection
+}
+
+/// A PayPal event as PayPal delivers it (the Webhooks v1 event envelope).
+fn paypal_event(id: &str, value: &str) -> String {
+    serde_json::json!({
+        "id": id,
+        "event_version": "1.0",
+        "create_time": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        "resource_type": "capture",
+        "resource_version": "2.0",
+        "event_type": "PAYMENT.CAPTURE.COMPLETED",
+        "summary": "Payment completed",
+        "resource": {
+            "id": "42311647XV020574X",
+            "status": "COMPLETED",
+            "amount": {"currency_code": "USD", "value": value},
+        },
+    })
+    .to_string()
+}
+
+async fn post_paypal(
+    receiver: &WebhookReceiver,
+    id: &str,
+    signed: &PayPalWebhookHeaders,
+    body: &str,
+) -> Post {
+    let pairs = signed.pairs();
+    let headers: Vec<(&str, &str)> = pairs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    post(&receiver.endpoint(id), &headers, body.to_string()).await
+}
+
 async fn last_event(workspace: &Workspace) -> webhooks::WebhookEvent {
     workspace
         .list_webhook_events(None, 1)
@@ -107,7 +175,7 @@ async fn last_event(workspace: &Workspace) -> webhooks::WebhookEvent {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stripe_events_are_verified_recorded_and_ask_for_a_sync() {
-    let f = common::fixture(5).await;
+    let f = fixture(5).await;
     let main = f.workspace.find_connection("Main").await.unwrap();
     let setup = f
         .workspace
@@ -301,7 +369,7 @@ async fn stripe_events_are_verified_recorded_and_ask_for_a_sync() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_accepted_event_drives_a_webhook_sync_of_its_connection() {
-    let f = common::fixture(5).await;
+    let f = fixture(5).await;
     let main = f.workspace.find_connection("Main").await.unwrap();
     f.workspace
         .set_webhook_secret("Main", secret(SECRET), None)
@@ -343,7 +411,7 @@ async fn an_accepted_event_drives_a_webhook_sync_of_its_connection() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn square_events_are_verified_with_the_notification_url() {
-    let f = common::fixture(1).await;
+    let f = fixture(1).await;
     let fake = f.sandbox.oauth("square");
     let browser = |url: &str| {
         let url = url.to_string();
@@ -472,7 +540,7 @@ async fn square_events_are_verified_with_the_notification_url() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn receiver_settings_default_to_off_and_are_kept() {
-    let f = common::fixture(1).await;
+    let f = fixture(1).await;
     let settings = f.workspace.webhook_receiver_settings().await.unwrap();
     assert!(!settings.enabled);
     assert_eq!(settings.port, DEFAULT_PORT);
@@ -515,7 +583,7 @@ async fn receiver_settings_default_to_off_and_are_kept() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_settings_view_reports_setup_without_secrets_and_lists_events() {
     use switchboard_core::views::WebhookEventOutcome;
-    let f = common::fixture(1).await;
+    let f = fixture(1).await;
     let main = f.workspace.find_connection("Main").await.unwrap();
     let fake = f.sandbox.oauth("square");
     let browser = |url: &str| {
@@ -545,21 +613,7 @@ async fn the_settings_view_reports_setup_without_secrets_and_lists_events() {
         )
         .await
         .unwrap();
-    let pp = f.sandbox.paypal();
-    let paypal = f
-        .workspace
-        .connect_with_credentials(switchboard_app::CredentialConnect::PayPal(
-            switchboard_app::PayPalConnect {
-                name: "PayPal".into(),
-                environment: switchboard_app::PayPalEnvironment::Sandbox,
-                api_base: Some(pp.api_base()),
-                client_id: pp.client_id().to_string(),
-                client_secret: SecretString::new(pp.client_secret()),
-            },
-        ))
-        .await
-        .unwrap()
-        .connection;
+    let paypal = connect_paypal(&f).await;
 
     // Nothing set up: off, the default port, every endpoint on it.
     let view = f.workspace.webhook_settings_view(None, None).await.unwrap();
@@ -588,15 +642,9 @@ async fn the_settings_view_reports_setup_without_secrets_and_lists_events() {
     assert!(!stripe_row.has_secret && !stripe_row.has_previous_secret);
     assert!(square_row.supported && square_row.notification_url.is_none());
     assert_eq!(square_row.provider_name, "Square");
-    assert!(!paypal_row.supported);
-    assert!(
-        paypal_row
-            .unsupported_reason
-            .as_deref()
-            .unwrap()
-            .contains("PayPal's API"),
-        "{paypal_row:?}"
-    );
+    assert!(paypal_row.supported && paypal_row.unsupported_reason.is_none());
+    assert_eq!(paypal_row.webhook_id, None);
+    assert!(!paypal_row.has_secret);
 
     // Secrets set and rotated: reported as set, never shown.
     for s in [SECRET, NEXT_SECRET] {
@@ -628,6 +676,17 @@ async fn the_settings_view_reports_setup_without_secrets_and_lists_events() {
     let square_row = &view.connections[1];
     assert!(square_row.has_secret && !square_row.has_previous_secret);
     assert_eq!(square_row.notification_url.as_deref(), Some(SQUARE_URL));
+    // PayPal's webhook id is no secret: shown as it is.
+    assert_eq!(view.connections[2].webhook_id, None);
+    f.workspace
+        .set_paypal_webhook_id("PayPal", PAYPAL_WEBHOOK_ID)
+        .await
+        .unwrap();
+    let view = f.workspace.webhook_settings_view(None, None).await.unwrap();
+    assert_eq!(
+        view.connections[2].webhook_id.as_deref(),
+        Some(PAYPAL_WEBHOOK_ID)
+    );
     let json = serde_json::to_string(&view).unwrap();
     for s in [SECRET, NEXT_SECRET, SQUARE_KEY] {
         assert!(!json.contains(s), "a secret reached the view: {json}");
@@ -705,4 +764,207 @@ async fn the_settings_view_reports_setup_without_secrets_and_lists_events() {
         .map(|c| c.connection_id.clone())
         .collect();
     assert_eq!(ids, vec![main.id.clone(), paypal.id.clone()]);
+}
+
+/// PayPal signs with its own certificate: the receiver asks PayPal's
+/// `verify-webhook-signature` (the sandbox's fake, which answers SUCCESS only for deliveries
+/// it signed for that webhook id and body) with the connection's credentials.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn paypal_events_are_checked_with_paypal_and_ask_for_a_sync() {
+    let f = fixture(1).await;
+    let paypal = connect_paypal(&f).await;
+    let pp = f.sandbox.paypal();
+    let requests = Requests::default();
+    let receiver = f
+        .workspace
+        .start_webhook_receiver(Some(0), requests.callback())
+        .await
+        .unwrap();
+    let body = paypal_event("WH-1TU02751RH1093521-8C2911442T5436405", "10.00");
+    let signed = pp.sign_webhook(PAYPAL_WEBHOOK_ID, &body);
+
+    // No webhook id yet: refused with what to do, 503 so PayPal delivers it again; PayPal is
+    // not asked.
+    let answer = post_paypal(&receiver, &paypal.id, &signed, &body).await;
+    assert_eq!(answer.status, 503);
+    let reason = answer.answer["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("no PayPal webhook ID is set") && reason.contains("--webhook-id"),
+        "{reason}"
+    );
+    assert_eq!(
+        last_event(&f.workspace).await.outcome,
+        WebhookOutcome::Rejected
+    );
+    assert_eq!(pp.requests(PAYPAL_VERIFY), 0);
+
+    // The id is PayPal's, of PayPal connections only; PayPal has no secret.
+    for bad in ["", "not an id", "3X188233-PA171014C"] {
+        let err = f
+            .workspace
+            .set_paypal_webhook_id("PayPal", bad)
+            .await
+            .unwrap_err();
+        assert!(
+            err.message.contains("is not a PayPal webhook ID"),
+            "{}",
+            err.message
+        );
+    }
+    let err = f
+        .workspace
+        .set_paypal_webhook_id("Main", PAYPAL_WEBHOOK_ID)
+        .await
+        .unwrap_err();
+    assert!(
+        err.message.contains("not a PayPal connection"),
+        "{}",
+        err.message
+    );
+    let err = f
+        .workspace
+        .set_webhook_secret("PayPal", secret(SECRET), None)
+        .await
+        .unwrap_err();
+    assert!(err.message.contains("--webhook-id"), "{}", err.message);
+    let setup = f
+        .workspace
+        .set_paypal_webhook_id("PayPal", &format!(" {PAYPAL_WEBHOOK_ID} "))
+        .await
+        .unwrap();
+    assert_eq!(setup.webhook_id.as_deref(), Some(PAYPAL_WEBHOOK_ID));
+    assert_eq!(setup.path, format!("/webhooks/{}", paypal.id));
+
+    // PayPal answers SUCCESS: accepted, recorded, the sync asked for.
+    let answer = post_paypal(&receiver, &paypal.id, &signed, &body).await;
+    assert_eq!(answer.status, 200, "{:?}", answer.answer);
+    assert_eq!(answer.answer["outcome"], "accepted");
+    assert_eq!(requests.taken(), vec![paypal.id.clone()]);
+    assert_eq!(pp.requests(PAYPAL_VERIFY), 1);
+    // The check is in the connection's request log like any other call.
+    let logged = f
+        .workspace
+        .list_requests(Some("PayPal"), 100)
+        .await
+        .unwrap();
+    assert!(
+        logged.iter().any(|r| r.method == "POST"
+            && r.path == "/v1/notifications/verify-webhook-signature"
+            && r.status == Some(200)),
+        "{logged:#?}"
+    );
+    let row = last_event(&f.workspace).await;
+    assert_eq!(row.outcome, WebhookOutcome::Accepted);
+    assert_eq!(row.provider, "paypal");
+    assert_eq!(
+        row.event_id.as_deref(),
+        Some("WH-1TU02751RH1093521-8C2911442T5436405")
+    );
+    assert_eq!(row.event_type.as_deref(), Some("PAYMENT.CAPTURE.COMPLETED"));
+    // What the desktop shell and `webhook serve` do with it: a webhook sync of PayPal.
+    let runs = f
+        .workspace
+        .sync(Some(&paypal.id), Trigger::Webhook, &|_| {})
+        .await
+        .unwrap();
+    assert!(!runs.is_empty());
+    assert!(
+        runs.iter().all(|r| r.trigger == "webhook"
+            && r.connection_id == paypal.id
+            && r.status == "succeeded"),
+        "{runs:#?}"
+    );
+
+    // The same transmission again: acknowledged, rejected as a replay, no sync.
+    let answer = post_paypal(&receiver, &paypal.id, &signed, &body).await;
+    assert_eq!(answer.status, 200);
+    assert_eq!(answer.answer["outcome"], "rejected");
+    let row = last_event(&f.workspace).await;
+    assert!(
+        row.reason.as_deref().unwrap().starts_with(
+            "replay: event WH-1TU02751RH1093521-8C2911442T5436405 was already accepted"
+        ),
+        "{row:?}"
+    );
+
+    // Changed on the way, or signed for another webhook: PayPal answers FAILURE.
+    let tampered = paypal_event("WH-1TU02751RH1093521-8C2911442T5436405", "1000.00");
+    let other_body = paypal_event("WH-55TG00542R0418412-0UH69426NA393164E", "10.00");
+    let other_webhook = pp.sign_webhook("8PT597110X687430LK", &other_body);
+    for (headers, body) in [(&signed, &tampered), (&other_webhook, &other_body)] {
+        let answer = post_paypal(&receiver, &paypal.id, headers, body).await;
+        assert_eq!(answer.status, 400, "{:?}", answer.answer);
+        let row = last_event(&f.workspace).await;
+        assert_eq!(row.outcome, WebhookOutcome::Rejected);
+        assert!(
+            row.reason.as_deref().unwrap().contains(&format!(
+                "PayPal answered FAILURE: it did not send this event to webhook {PAYPAL_WEBHOOK_ID}"
+            )),
+            "{row:?}"
+        );
+        assert_eq!(
+            row.event_id, None,
+            "nothing unverified is recorded as the event"
+        );
+    }
+    assert_eq!(pp.requests(PAYPAL_VERIFY), 4);
+
+    // A header missing: not PayPal's delivery; PayPal is not asked.
+    let body = paypal_event("WH-3S981344N48219213-2UV60436T0577131U", "5.00");
+    let signed = pp.sign_webhook(PAYPAL_WEBHOOK_ID, &body);
+    let pairs = signed.pairs();
+    let without_sig: Vec<(&str, &str)> = pairs
+        .iter()
+        .filter(|(k, _)| *k != "PAYPAL-TRANSMISSION-SIG")
+        .map(|(k, v)| (*k, v.as_str()))
+        .collect();
+    let answer = post(&receiver.endpoint(&paypal.id), &without_sig, body.clone()).await;
+    assert_eq!(answer.status, 400);
+    assert!(
+        answer.answer["reason"]
+            .as_str()
+            .unwrap()
+            .contains("PAYPAL-TRANSMISSION-SIG"),
+        "{:?}",
+        answer.answer
+    );
+    assert_eq!(pp.requests(PAYPAL_VERIFY), 4);
+
+    // PayPal cannot answer: 503, so PayPal delivers it again; the next delivery is accepted.
+    pp.fail_next(1, 503);
+    let answer = post_paypal(&receiver, &paypal.id, &signed, &body).await;
+    assert_eq!(answer.status, 503, "{:?}", answer.answer);
+    assert!(
+        answer.answer["reason"]
+            .as_str()
+            .unwrap()
+            .starts_with("PayPal could not check the signature"),
+        "{:?}",
+        answer.answer
+    );
+    assert!(
+        requests.taken().is_empty(),
+        "nothing rejected asked for a sync"
+    );
+    let answer = post_paypal(&receiver, &paypal.id, &signed, &body).await;
+    assert_eq!(answer.status, 200, "{:?}", answer.answer);
+    assert_eq!(requests.taken(), vec![paypal.id.clone()]);
+
+    // The workspace closed under a running receiver: PayPal is told to come back.
+    let Shared { workspace, .. } = f;
+    drop(workspace);
+    let body = paypal_event("WH-6A211640TX6651524-5VU25475DW9010114", "7.00");
+    let signed = pp.sign_webhook(PAYPAL_WEBHOOK_ID, &body);
+    let answer = post_paypal(&receiver, &paypal.id, &signed, &body).await;
+    assert_eq!(answer.status, 503, "{:?}", answer.answer);
+    assert!(
+        answer.answer["reason"]
+            .as_str()
+            .unwrap()
+            .contains("the workspace is closing"),
+        "{:?}",
+        answer.answer
+    );
+    assert!(requests.taken().is_empty());
+    receiver.stop().await;
 }

@@ -13,6 +13,7 @@ mod money_cmd;
 mod outbox_cmd;
 mod output;
 mod payments_cmd;
+mod requests_cmd;
 mod webhook_cmd;
 
 use clap::{Args, Parser, Subcommand};
@@ -226,6 +227,9 @@ enum PaymentsCommand {
     Export(payments_cmd::ExportArgs),
     /// Ask a customer for money: make a payment link (Stripe, PayPal or Square) and print it
     Request(money_cmd::RequestArgs),
+    /// List payment requests with their status (open PayPal ones are checked first: paid,
+    /// expired, or captured now that the customer approved)
+    Requests(requests_cmd::RequestsArgs),
     /// Refund a payment (all that is left, or --amount), through the outbox
     Refund(outbox_cmd::RefundArgs),
     /// Show or set the page customers land on after paying a payment request
@@ -536,6 +540,9 @@ async fn run(cli: Cli, out: &Output) -> Result<(), CommandError> {
         Command::Dashboard(args) => payments_cmd::dashboard(&global, out, args).await,
         Command::Payments(PaymentsCommand::Request(args)) => {
             money_cmd::request(&global, out, args).await
+        }
+        Command::Payments(PaymentsCommand::Requests(args)) => {
+            requests_cmd::list(&global, out, args).await
         }
         Command::Payments(PaymentsCommand::ReturnUrl(args)) => {
             money_cmd::return_url(&global, out, args).await

@@ -280,7 +280,10 @@ fn plan_and_price(s: &SubscriptionView) -> String {
         }),
         _ => every,
     };
-    let parts: Vec<String> = [s.description.clone(), price].into_iter().flatten().collect();
+    let parts: Vec<String> = [s.description.clone(), price]
+        .into_iter()
+        .flatten()
+        .collect();
     if parts.is_empty() {
         "-".to_string()
     } else {

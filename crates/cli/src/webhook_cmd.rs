@@ -1,6 +1,7 @@
 //! `switchboard webhook verify|secret set|events|serve|receiver` (docs/CLI.md, "Webhooks").
 //! Secrets are read only from the environment variables named with `--secret-env`, never from
 //! an argument (arguments are visible to every user of the machine in the process list).
+//! PayPal's webhook ID is no secret and is an argument (`--webhook-id`).
 
 use crate::output::Output;
 use crate::{Global, nothing_configured, open, wait_for_interrupt};
@@ -54,18 +55,26 @@ pub enum WebhookCommand {
 
 #[derive(Subcommand, Debug)]
 pub enum SecretCommand {
-    /// Set a Stripe or Square connection's webhook secret; the one it replaces stays valid as
-    /// the previous secret until the next change
+    /// Set a Stripe or Square connection's webhook secret (the one it replaces stays valid as
+    /// the previous secret until the next change), or a PayPal connection's webhook ID
     Set {
         /// Connection name or id
         name: String,
         /// Environment variable holding the secret (Stripe: the endpoint's whsec_…; Square:
         /// the subscription's signature key)
-        #[arg(long = "secret-env", value_name = "VAR")]
-        secret_env: String,
+        #[arg(
+            long = "secret-env",
+            value_name = "VAR",
+            required_unless_present = "webhook_id"
+        )]
+        secret_env: Option<String>,
         /// Square: the notification URL exactly as registered with Square
         #[arg(long, value_name = "URL")]
         url: Option<String>,
+        /// PayPal: the ID PayPal shows for the webhook (Developer Dashboard → Apps &
+        /// Credentials → the app → Webhooks); not a secret
+        #[arg(long, value_name = "ID", conflicts_with_all = ["secret_env", "url"])]
+        webhook_id: Option<String>,
     },
 }
 
@@ -131,8 +140,11 @@ pub async fn run(
             name,
             secret_env,
             url,
+            webhook_id,
         }) => {
-            let secret = secret_from_env(&secret_env).unwrap_or_else(|m| usage(out, m));
+            // clap asks for one of the two.
+            let secret =
+                secret_env.map(|var| secret_from_env(&var).unwrap_or_else(|m| usage(out, m)));
             if nothing_configured(global) {
                 return Err(CommandError::new(
                     ErrorCode::NotFound,
@@ -140,10 +152,19 @@ pub async fn run(
                 ));
             }
             let workspace = open(global).await?;
-            let setup = workspace.set_webhook_secret(&name, secret, url).await?;
+            let setup = match (secret, &webhook_id) {
+                (Some(secret), _) => workspace.set_webhook_secret(&name, secret, url).await?,
+                (None, Some(id)) => workspace.set_paypal_webhook_id(&name, id).await?,
+                (None, None) => usage(out, "Give --secret-env VAR, or --webhook-id ID for PayPal."),
+            };
             let port = workspace.webhook_receiver_settings().await?.port;
             if global.json {
                 out.line(&serde_json::to_string(&setup).unwrap_or_default());
+            } else if let Some(id) = &setup.webhook_id {
+                out.line(&format!(
+                    "PayPal webhook ID set for {} ({id}).",
+                    setup.connection
+                ));
             } else {
                 out.line(&format!(
                     "Webhook secret set for {} ({}){}.",
@@ -155,6 +176,8 @@ pub async fn run(
                         ""
                     }
                 ));
+            }
+            if !global.json {
                 out.line(&format!(
                     "Receiver endpoint: POST http://127.0.0.1:{port}{} (forward your public URL to it)",
                     setup.path
@@ -201,7 +224,7 @@ pub async fn run(
                 (true, true) => {
                     return Err(CommandError::new(
                         ErrorCode::NotFound,
-                        "Nothing to receive webhooks for: connect Stripe or Square first.",
+                        "Nothing to receive webhooks for: connect Stripe, Square or PayPal first.",
                     ));
                 }
                 (false, true) => {
@@ -344,17 +367,18 @@ async fn serve(port: Option<u16>, global: &Global, out: &Output) -> Result<(), C
     if nothing_configured(global) {
         return Err(CommandError::new(
             ErrorCode::NotFound,
-            "Nothing to receive webhooks for: connect Stripe or Square first.",
+            "Nothing to receive webhooks for: connect Stripe, Square or PayPal first.",
         ));
     }
-    let workspace = open(global).await?;
+    // Shared with the receiver, which checks PayPal events with the connection's adapter.
+    let workspace = std::sync::Arc::new(open(global).await?);
     let (request, mut queue) = webhooks::sync_queue();
     let receiver = workspace.start_webhook_receiver(port, request).await?;
     let endpoints: Vec<_> = workspace
         .list_connections()
         .await?
         .into_iter()
-        .filter(|c| matches!(c.provider.as_str(), "stripe" | "square"))
+        .filter(|c| matches!(c.provider.as_str(), "stripe" | "square" | "paypal"))
         .map(|c| (c.name.clone(), c.provider.clone(), receiver.endpoint(&c.id)))
         .collect();
     if global.json {

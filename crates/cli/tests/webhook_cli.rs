@@ -371,6 +371,39 @@ fn secret_set_events_and_receiver_settings() {
     for r in cli.transcript() {
         assert!(!r.stdout().contains("whsec_test-cli") && !r.stderr().contains("whsec_test-cli"));
     }
+    // A webhook ID is PayPal's: refused for Stripe, and never with a secret.
+    let run = cli
+        .cmd(&[
+            "webhook",
+            "secret",
+            "set",
+            "Main",
+            "--webhook-id",
+            "3X188233PA171014C",
+        ])
+        .run();
+    run.expect_code(1);
+    assert!(
+        run.stderr().contains("not a PayPal connection"),
+        "{}",
+        run.describe()
+    );
+    cli.cmd(&[
+        "webhook",
+        "secret",
+        "set",
+        "Main",
+        "--secret-env",
+        "WH_SECRET",
+        "--webhook-id",
+        "3X188233PA171014C",
+    ])
+    .env("WH_SECRET", "whsec_test-cli-third-5e6f")
+    .run()
+    .expect_code(2);
+    cli.cmd(&["webhook", "secret", "set", "Main"])
+        .run()
+        .expect_code(2);
 
     // No events yet; settings default to off on 8723 and are kept.
     let run = cli.cmd(&["webhook", "events", "--json"]).run();

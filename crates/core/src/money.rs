@@ -192,17 +192,41 @@ pub enum ExtraDigits {
     Floor,
 }
 
+/// How strictly [`parse_decimal_as`] reads a decimal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Spelling {
+    /// What a person types: spaces around it, a leading `+`, `12.`, and decimals past the
+    /// exponent that are all zeros (`10.500` with 2) are fine.
+    Lenient,
+    /// What an API sends (PayPal's money `value`: `^((-?[0-9]+)|(-?([0-9]+)?[.][0-9]+))$`):
+    /// none of those, and any decimal past the exponent, a zero too, is an extra digit.
+    Exact,
+}
+
 /// An exact decimal string (`12.5`, `-0.01`, `1000`) as minor units with `exponent` decimals,
-/// without floating point.
+/// without floating point, spelled as a person would ([`Spelling::Lenient`]).
 pub fn parse_decimal(text: &str, exponent: u8, extra: ExtraDigits) -> Result<i64, MoneyError> {
+    parse_decimal_as(text, exponent, extra, Spelling::Lenient)
+}
+
+/// [`parse_decimal`] with the spelling it must have.
+pub fn parse_decimal_as(
+    text: &str,
+    exponent: u8,
+    extra: ExtraDigits,
+    spelling: Spelling,
+) -> Result<i64, MoneyError> {
     let bad = || MoneyError::BadAmount(text.to_string());
-    let t = text.trim();
+    let exact = spelling == Spelling::Exact;
+    let t = if exact { text } else { text.trim() };
     let (negative, digits) = match t.strip_prefix('-') {
         Some(rest) => (true, rest),
+        None if exact => (false, t),
         None => (false, t.strip_prefix('+').unwrap_or(t)),
     };
     let (int, frac) = digits.split_once('.').unwrap_or((digits, ""));
     if (int.is_empty() && frac.is_empty())
+        || (exact && digits.ends_with('.'))
         || !int.bytes().all(|b| b.is_ascii_digit())
         || !frac.bytes().all(|b| b.is_ascii_digit())
     {
@@ -220,14 +244,19 @@ pub fn parse_decimal(text: &str, exponent: u8, extra: ExtraDigits) -> Result<i64
     } else {
         scaled.parse().map_err(|_| bad())?
     };
-    if dropped.bytes().any(|b| b != b'0') {
+    let extra_digits = if exact {
+        !dropped.is_empty()
+    } else {
+        dropped.bytes().any(|b| b != b'0')
+    };
+    if extra_digits {
         // Rounding a magnitude: up moves away from zero for positives, toward zero for negatives.
         let away_from_zero = match extra {
             ExtraDigits::Reject => return Err(MoneyError::TooPrecise(text.to_string(), exponent)),
             ExtraDigits::Ceil => !negative,
             ExtraDigits::Floor => negative,
         };
-        if away_from_zero {
+        if away_from_zero && dropped.bytes().any(|b| b != b'0') {
             magnitude += 1;
         }
     }
@@ -279,6 +308,37 @@ mod tests {
         ] {
             assert!(parse_decimal(bad, 2, Reject).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn exact_spelling_is_what_an_api_sends() {
+        use ExtraDigits::*;
+        let exact = |t: &str, e: u8| parse_decimal_as(t, e, Reject, Spelling::Exact);
+        assert_eq!(exact("10.50", 2), Ok(1050));
+        assert_eq!(exact("-1.23", 2), Ok(-123));
+        assert_eq!(exact("1000", 0), Ok(1000));
+        assert_eq!(exact(".5", 2), Ok(50));
+        assert_eq!(exact("-0.01", 2), Ok(-1));
+        // Lenient takes these; an API never sends them.
+        for t in [" 1.00", "+1", "1.", "-", "--1", "1,50", "1e3"] {
+            assert!(exact(t, 2).is_err(), "{t}");
+        }
+        assert_eq!(parse_decimal("1.", 2, Reject), Ok(100));
+        assert_eq!(parse_decimal(" +1 ", 2, Reject), Ok(100));
+        // A zero past the exponent is still a digit too many.
+        assert_eq!(
+            exact("10.500", 2),
+            Err(MoneyError::TooPrecise("10.500".into(), 2))
+        );
+        assert_eq!(parse_decimal("10.500", 2, Reject), Ok(1050));
+        assert_eq!(
+            parse_decimal_as("10.500", 2, Ceil, Spelling::Exact),
+            Ok(1050)
+        );
+        assert_eq!(
+            parse_decimal_as("10.501", 2, Ceil, Spelling::Exact),
+            Ok(1051)
+        );
     }
 
     #[test]

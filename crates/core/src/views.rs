@@ -102,6 +102,23 @@ pub struct PaymentView {
     /// `card`, `paypal`, `bank_transfer`, `wallet`, `cash`, `other`; unknown when `null`.
     pub method: Option<String>,
     pub customer_email: Option<String>,
+    /// What the payment became when the provider converted it into another currency to
+    /// settle it; `null` when it settled in its own currency or the provider has not said.
+    pub settled_as: Option<SettledAmount>,
+}
+
+/// A payment's amount after a currency conversion, in the settlement currency.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[ts(export)]
+pub struct SettledAmount {
+    #[ts(type = "number")]
+    pub amount_minor: i64,
+    /// ISO 4217 code, upper case.
+    pub currency: String,
+    pub currency_exponent: u8,
+    /// The provider's exchange rate from the payment's currency to this one, as a decimal
+    /// (`0.0067`), when it states one (Stripe's balance transaction does; PayPal does not).
+    pub exchange_rate: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -421,11 +438,21 @@ pub struct PaymentRequestView {
     pub currency_exponent: u8,
     pub description: String,
     pub customer_email: Option<String>,
-    /// `queued`, `sending`, `created`, `failed`.
+    /// The link: `queued`, `sending` (being made), `created` (ready, waiting for the
+    /// customer), `failed` (could not be made). Then what came of it: `approved` (PayPal: the
+    /// customer approved and Switchboard is capturing the money; `error` says why when that
+    /// is stuck), `paid` (the money is taken: `payment_external_id`), `expired` (it can no
+    /// longer be paid: voided, or older than PayPal's 29 days; `error` says why). Stripe and
+    /// Square links collect by themselves and stay `created`: their payments arrive with a
+    /// sync.
     pub status: String,
     /// The link to give the customer, once created.
     pub url: Option<String>,
+    /// The provider's link, order or session id.
     pub external_id: Option<String>,
+    /// The payment the request became, once `paid` (PayPal: the capture id, which the
+    /// payments list shows under the same id).
+    pub payment_external_id: Option<String>,
     pub error: Option<String>,
     /// The connection that was unavailable when this one was used instead.
     pub fallback_from: Option<String>,
@@ -1073,6 +1100,9 @@ pub struct WebhookConnectionView {
     pub has_previous_secret: bool,
     /// Square: the notification URL registered with Square, which its signature covers.
     pub notification_url: Option<String>,
+    /// PayPal: the id of the webhook registered in the PayPal app (not a secret), which
+    /// PayPal's signature check needs; `None` until set.
+    pub webhook_id: Option<String>,
     /// Whether the receiver can verify this provider's events.
     pub supported: bool,
     /// Why not, when it cannot.

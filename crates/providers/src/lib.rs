@@ -192,6 +192,24 @@ pub struct PaymentLink {
     pub request_id: Option<String>,
 }
 
+/// Where a payment link stands at the provider: what a follow-up found, or what completing it
+/// did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LinkProgress {
+    /// The link takes the money by itself when the customer pays (Stripe, Square): there is
+    /// nothing to follow up; its payment arrives with a sync.
+    CollectsItself,
+    /// Waiting for the customer; `status` is the provider's (`CREATED`,
+    /// `PAYER_ACTION_REQUIRED`).
+    Open { status: String },
+    /// The customer approved; completing it (PayPal: capturing the order) takes the money.
+    Approved,
+    /// The money is taken (or on its way: a pending capture), as this payment.
+    Paid(Box<PaymentRecord>),
+    /// It can no longer be paid (voided, expired, unknown to the provider), and why.
+    Expired { reason: String },
+}
+
 /// Capability: ask a customer for money with a link.
 #[async_trait]
 pub trait RequestPayments: Send + Sync {
@@ -206,6 +224,23 @@ pub trait RequestPayments: Send + Sync {
         &self,
         outbox_id: &str,
     ) -> Result<Option<PaymentLink>, ProviderError>;
+
+    /// Where link `external_id` stands (one read, nothing changed). Links that collect by
+    /// themselves (the default) need no look-up.
+    async fn link_progress(&self, _external_id: &str) -> Result<LinkProgress, ProviderError> {
+        Ok(LinkProgress::CollectsItself)
+    }
+
+    /// Takes the money of an approved link (PayPal: captures the order), sending
+    /// `idempotency_key` so a resend never takes it twice; a link already completed answers
+    /// with its payment. A no-op for links that collect by themselves (the default).
+    async fn complete_link(
+        &self,
+        _external_id: &str,
+        _idempotency_key: &str,
+    ) -> Result<LinkProgress, ProviderError> {
+        Ok(LinkProgress::CollectsItself)
+    }
 }
 
 /// Capability: end a subscription when its current period ends.

@@ -25,7 +25,9 @@
 //!   request id to give PayPal's support.
 
 mod amounts;
+mod fields;
 mod orders;
+mod plans;
 mod refunds;
 mod subscriptions;
 mod transactions;
@@ -35,10 +37,10 @@ pub use amounts::{paypal_decimals, to_paypal_value};
 pub use transactions::{
     HORIZON_SECS, LOOKBACK_SECS, MAX_PAGE_SIZE, STREAM, SearchPosition, WINDOW_SECS,
 };
-pub use webhooks::WebhookHeaders;
+pub use webhooks::webhook_event_summary;
 
-use std::collections::HashSet;
-use std::sync::Mutex;
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
 
 use crate::credentials::paypal::PayPal;
 use crate::http::{Exchange, transport_error};
@@ -56,6 +58,8 @@ pub struct PayPalPayments {
     /// Subscriptions already read by this adapter (one `GET` each per sync, not one per
     /// payment).
     subscriptions_read: Mutex<HashSet<String>>,
+    /// Billing plans already read by this adapter (`None`: PayPal does not know it).
+    plans: Mutex<HashMap<String, Option<Arc<plans::PlanTerms>>>>,
 }
 
 impl std::fmt::Debug for PayPalPayments {
@@ -119,6 +123,7 @@ impl PayPalPayments {
             client,
             page_size: MAX_PAGE_SIZE,
             subscriptions_read: Mutex::new(HashSet::new()),
+            plans: Mutex::new(HashMap::new()),
         }
     }
 

@@ -21,9 +21,13 @@
 //! Auth: `Authorization: Bearer <OAuth access token>`, `Square-Version` on every request. A
 //! 401 (`UNAUTHORIZED`, `ACCESS_TOKEN_EXPIRED`, `ACCESS_TOKEN_REVOKED`) renews the token once
 //! ([`AccessTokens`]) and tries again; refused again, or a renewal refused, is an auth error
-//! (the connection needs a reconnect).
+//! (the connection needs a reconnect). A write refused for a scope the grant lacks
+//! (`INSUFFICIENT_SCOPES`: connections made before payment links or cancels were first used
+//! have no `ORDERS_WRITE` or `SUBSCRIPTIONS_WRITE`) says to reconnect for the catalogue's
+//! incremental grant ([`PAYMENT_LINKS_GRANT`], [`CANCEL_SUBSCRIPTIONS_GRANT`]).
 //! <https://developer.squareup.com/reference/square>
 
+mod catalog;
 mod parse;
 
 pub use parse::{customer, dispute, payment, payout, payout_entry, refund, subscription};
@@ -66,6 +70,16 @@ pub const EARLIEST: &str = "2009-01-01T00:00:00Z";
 /// one to two business days before `PAID`, longer over holidays, and a transfer the bank
 /// returns turns `FAILED` days later.
 pub const PAYOUTS_LOOKBACK_SECS: i64 = 14 * 24 * 60 * 60;
+/// Square's error code for a grant without a scope the operation needs.
+const INSUFFICIENT_SCOPES: &str = "INSUFFICIENT_SCOPES";
+/// What a missing scope says when nothing more specific is known (a stream).
+const MISSING_PERMISSION: &str = "Square has not given Switchboard a permission this needs; the rest keeps syncing. Reconnect Square and allow it.";
+/// The catalogue's incremental grants (`switchboard_core::catalogue`, Square's `incremental`)
+/// the writes need: connections made before a feature was first used lack its scopes.
+pub const PAYMENT_LINKS_GRANT: &str = "payment_links";
+pub const CANCEL_SUBSCRIPTIONS_GRANT: &str = "cancel_subscriptions";
+/// What the payment-links grant lets Switchboard do, in a refusal's words.
+const LINKS: &str = "create payment links";
 /// Square documents no request-id header; one is kept if sent.
 const REQUEST_ID_HEADER: &str = "x-request-id";
 /// The most characters of a RefundPayment `idempotency_key`.
@@ -148,11 +162,9 @@ pub fn error_from_body(status: u16, body: &[u8]) -> ProviderError {
         ),
         // A scope the grant lacks stops only what needs it (reconnecting with the same scopes
         // would not help, so it is no reason to mark the connection).
-        403 if code.as_deref() == Some("INSUFFICIENT_SCOPES") => (
+        403 if code.as_deref() == Some(INSUFFICIENT_SCOPES) => (
             ProviderErrorKind::InvalidRequest,
-            format!(
-                "Square has not given Switchboard a permission this needs; the rest keeps syncing. Reconnect Square and allow it.{said}"
-            ),
+            format!("{MISSING_PERMISSION}{said}"),
         ),
         403 => (
             ProviderErrorKind::Auth,
@@ -181,6 +193,24 @@ pub fn error_from_body(status: u16, body: &[u8]) -> ProviderError {
     e
 }
 
+/// A refusal for a scope the grant lacks, turned into what to do: reconnect for the feature's
+/// incremental grant (`what` the feature does, `grant` its catalogue key), then retry. Other
+/// errors pass unchanged.
+fn needs_grant(mut e: ProviderError, what: &str, grant: &str) -> ProviderError {
+    if e.provider_code.as_deref() == Some(INSUFFICIENT_SCOPES) {
+        let said = e
+            .message
+            .strip_prefix(MISSING_PERMISSION)
+            .unwrap_or_default();
+        e.message = format!(
+            "This Square connection does not allow Switchboard to {what}. Reconnect it to \
+             allow that (in a terminal: `switchboard connections reconnect <name> --for {grant}`), \
+             then retry this from the outbox.{said}"
+        );
+    }
+    e
+}
+
 fn bad_object(what: &str, reason: &str) -> ProviderError {
     ProviderError::new(
         ProviderErrorKind::BadResponse,
@@ -193,6 +223,39 @@ fn undecodable(mut e: ProviderError, request_id: &Option<String>) -> ProviderErr
     e.http_status = Some(200);
     e.request_id = request_id.clone();
     e
+}
+
+/// Reads one list item into a record (warnings go to the page).
+type ReadItem = fn(&str, &mut Vec<String>) -> parse::Parsed<Record>;
+
+/// One list request of a stream: `GET path?query`, or a search `POST` with `body`.
+struct List<'a> {
+    method: Method,
+    path: &'a str,
+    query: Vec<(&'a str, String)>,
+    body: Option<Value>,
+    /// The member of the answer holding the items (`payments`).
+    key: &'a str,
+    /// Whether the page's watermark is the items' `updated_at` (else when they were created).
+    by_updated: bool,
+}
+
+impl<'a> List<'a> {
+    fn get(path: &'a str, key: &'a str, query: Vec<(&'a str, String)>) -> Self {
+        List {
+            method: Method::GET,
+            path,
+            query,
+            body: None,
+            key,
+            by_updated: false,
+        }
+    }
+
+    fn by_updated(mut self) -> Self {
+        self.by_updated = true;
+        self
+    }
 }
 
 impl Square {
@@ -378,6 +441,24 @@ impl Square {
             .map(|l| format!("{}|", l.id)))
     }
 
+    /// One page of a stream: the items under `list.key` read with `read` (unusable ones
+    /// rejected), and Square's cursor as the continuation (`has_more` while there is one).
+    /// Streams that walk locations or stop at a floor change the continuation afterwards.
+    async fn list_page(&self, list: List<'_>, read: ReadItem) -> Result<Page, ProviderError> {
+        let (body, request_id) = self
+            .call(list.method, list.path, &list.query, list.body.as_ref())
+            .await?;
+        let items = parse::list(&body, list.key).map_err(|e| undecodable(e, &request_id))?;
+        let mut page = Page {
+            request_id,
+            ..Page::default()
+        };
+        parse::records(&items.items, read, list.by_updated, &mut page);
+        page.has_more = items.cursor.is_some();
+        page.last_id = items.cursor;
+        Ok(page)
+    }
+
     async fn payments_page(&self, request: &PageRequest) -> Result<Page, ProviderError> {
         let Some((location, cursor)) = self.position(request.starting_after.as_deref()).await?
         else {
@@ -396,19 +477,11 @@ impl Square {
         if let Some(cursor) = cursor {
             query.push(("cursor", cursor));
         }
-        let (body, request_id) = self.get("/v2/payments", &query).await?;
-        let list = parse::list(&body, "payments").map_err(|e| undecodable(e, &request_id))?;
-        let mut page = Page {
-            request_id,
-            ..Page::default()
-        };
-        parse::records(
-            &list.items,
-            |raw, w| parse::payment(raw, w).map(Record::Payment),
-            true,
-            &mut page,
-        );
-        page.last_id = self.next_position(&location, list.cursor).await?;
+        let list = List::get("/v2/payments", "payments", query).by_updated();
+        let mut page = self
+            .list_page(list, |raw, w| parse::payment(raw, w).map(Record::Payment))
+            .await?;
+        page.last_id = self.next_position(&location, page.last_id.take()).await?;
         page.has_more = page.last_id.is_some();
         Ok(page)
     }
@@ -426,21 +499,9 @@ impl Square {
         if let Some(cursor) = &request.starting_after {
             query.push(("cursor", cursor.clone()));
         }
-        let (body, request_id) = self.get("/v2/refunds", &query).await?;
-        let list = parse::list(&body, "refunds").map_err(|e| undecodable(e, &request_id))?;
-        let mut page = Page {
-            request_id,
-            ..Page::default()
-        };
-        parse::records(
-            &list.items,
-            |raw, w| parse::refund(raw, w).map(Record::Refund),
-            true,
-            &mut page,
-        );
-        page.has_more = list.cursor.is_some();
-        page.last_id = list.cursor;
-        Ok(page)
+        let list = List::get("/v2/refunds", "refunds", query).by_updated();
+        self.list_page(list, |raw, w| parse::refund(raw, w).map(Record::Refund))
+            .await
     }
 
     /// A page of one location's payouts, each with all its entries (their own cursor
@@ -466,18 +527,11 @@ impl Square {
         if let Some(cursor) = cursor {
             query.push(("cursor", cursor));
         }
-        let (body, request_id) = self.get("/v2/payouts", &query).await?;
-        let list = parse::list(&body, "payouts").map_err(|e| undecodable(e, &request_id))?;
-        let mut page = Page {
-            request_id,
-            ..Page::default()
-        };
-        parse::records(
-            &list.items,
-            |raw, w| parse::payout(raw, w).map(Record::Payout),
-            false,
-            &mut page,
-        );
+        let list = List::get("/v2/payouts", "payouts", query);
+        let mut page = self
+            .list_page(list, |raw, w| parse::payout(raw, w).map(Record::Payout))
+            .await?;
+        let cursor = page.last_id.take();
         let entries_from = request
             .created_gte
             .map(|floor| floor + PAYOUTS_LOOKBACK_SECS - crate::DEFAULT_LOOKBACK_SECS);
@@ -493,7 +547,7 @@ impl Square {
         for (payout, created) in payouts {
             self.payout_entries(&payout, created, &mut page).await?;
         }
-        page.last_id = self.next_position(&location, list.cursor).await?;
+        page.last_id = self.next_position(&location, cursor).await?;
         page.has_more = page.last_id.is_some();
         Ok(page)
     }
@@ -544,18 +598,10 @@ impl Square {
         if let Some(cursor) = &request.starting_after {
             query.push(("cursor", cursor.clone()));
         }
-        let (body, request_id) = self.get("/v2/customers", &query).await?;
-        let list = parse::list(&body, "customers").map_err(|e| undecodable(e, &request_id))?;
-        let mut page = Page {
-            request_id,
-            ..Page::default()
-        };
-        parse::records(
-            &list.items,
-            |raw, w| parse::customer(raw, w).map(Record::Customer),
-            false,
-            &mut page,
-        );
+        let list = List::get("/v2/customers", "customers", query);
+        let mut page = self
+            .list_page(list, |raw, w| parse::customer(raw, w).map(Record::Customer))
+            .await?;
         let reached_floor = request.created_gte.is_some_and(|floor| {
             page.records
                 .iter()
@@ -563,8 +609,10 @@ impl Square {
                 .min()
                 .is_some_and(|oldest| oldest < floor)
         });
-        page.has_more = list.cursor.is_some() && !reached_floor;
-        page.last_id = list.cursor.filter(|_| page.has_more);
+        if reached_floor {
+            page.has_more = false;
+            page.last_id = None;
+        }
         Ok(page)
     }
 
@@ -573,21 +621,9 @@ impl Square {
         if let Some(cursor) = &request.starting_after {
             query.push(("cursor", cursor.clone()));
         }
-        let (body, request_id) = self.get("/v2/disputes", &query).await?;
-        let list = parse::list(&body, "disputes").map_err(|e| undecodable(e, &request_id))?;
-        let mut page = Page {
-            request_id,
-            ..Page::default()
-        };
-        parse::records(
-            &list.items,
-            |raw, w| parse::dispute(raw, w).map(Record::Dispute),
-            false,
-            &mut page,
-        );
-        page.has_more = list.cursor.is_some();
-        page.last_id = list.cursor;
-        Ok(page)
+        let list = List::get("/v2/disputes", "disputes", query);
+        self.list_page(list, |raw, w| parse::dispute(raw, w).map(Record::Dispute))
+            .await
     }
 
     async fn subscriptions_page(&self, request: &PageRequest) -> Result<Page, ProviderError> {
@@ -595,22 +631,20 @@ impl Square {
         if let Some(cursor) = &request.starting_after {
             search["cursor"] = json!(cursor);
         }
-        let (body, request_id) = self
-            .call(Method::POST, "/v2/subscriptions/search", &[], Some(&search))
-            .await?;
-        let list = parse::list(&body, "subscriptions").map_err(|e| undecodable(e, &request_id))?;
-        let mut page = Page {
-            request_id,
-            ..Page::default()
+        let list = List {
+            method: Method::POST,
+            path: "/v2/subscriptions/search",
+            query: Vec::new(),
+            body: Some(search),
+            key: "subscriptions",
+            by_updated: false,
         };
-        parse::records(
-            &list.items,
-            |raw, w| parse::subscription(raw, w).map(Record::Subscription),
-            false,
-            &mut page,
-        );
-        page.has_more = list.cursor.is_some();
-        page.last_id = list.cursor;
+        let mut page = self
+            .list_page(list, |raw, w| {
+                parse::subscription(raw, w).map(Record::Subscription)
+            })
+            .await?;
+        self.add_plans_to_page(&mut page).await?;
         Ok(page)
     }
 
@@ -851,7 +885,8 @@ impl crate::RequestPayments for Square {
                 &[],
                 Some(&body),
             )
-            .await?;
+            .await
+            .map_err(|e| needs_grant(e, LINKS, PAYMENT_LINKS_GRANT))?;
         let raw =
             parse::object(&answer, "payment_link").map_err(|e| undecodable(e, &request_id))?;
         payment_link(raw.get(), request_id)
@@ -870,7 +905,8 @@ impl crate::RequestPayments for Square {
             }
             let (body, request_id) = self
                 .get("/v2/online-checkout/payment-links", &query)
-                .await?;
+                .await
+                .map_err(|e| needs_grant(e, LINKS, PAYMENT_LINKS_GRANT))?;
             let list =
                 parse::list(&body, "payment_links").map_err(|e| undecodable(e, &request_id))?;
             for item in &list.items {
@@ -935,15 +971,23 @@ impl crate::ManageSubscriptions for Square {
                 let record = parse::subscription(raw.get(), &mut Vec::new())
                     .map_err(|e| bad_object("subscription", &e))?;
                 return if record.cancel_at_period_end || record.status == "canceled" {
-                    Ok(record)
+                    Ok(self.with_plan(record).await)
                 } else {
                     Err(e)
                 };
             }
-            Err(e) => return Err(e),
+            Err(e) => {
+                return Err(needs_grant(
+                    e,
+                    "end subscriptions",
+                    CANCEL_SUBSCRIPTIONS_GRANT,
+                ));
+            }
         };
         let raw = parse::object(&body, "subscription").map_err(|e| undecodable(e, &request_id))?;
-        parse::subscription(raw.get(), &mut Vec::new()).map_err(|e| bad_object("subscription", &e))
+        let record = parse::subscription(raw.get(), &mut Vec::new())
+            .map_err(|e| bad_object("subscription", &e))?;
+        Ok(self.with_plan(record).await)
     }
 }
 

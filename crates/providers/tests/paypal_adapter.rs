@@ -7,7 +7,8 @@ use std::collections::BTreeMap;
 
 use switchboard_core::secret::SecretString;
 use switchboard_providers::credentials::paypal::{Environment, PayPal};
-use switchboard_providers::paypal::{PayPalPayments, STREAM, SearchPosition, WebhookHeaders};
+use switchboard_providers::paypal::{PayPalPayments, STREAM, SearchPosition};
+use switchboard_providers::webhooks::{PayPalTransmission, VerifyPayPalWebhook};
 use switchboard_providers::{
     IssueRefunds, ManageSubscriptions, Page, PageRequest, PaymentLinkRequest, ProviderErrorKind,
     PullPayments, Record, RefundRequest, RequestPayments,
@@ -513,28 +514,30 @@ async fn webhook_signatures_are_checked_with_paypal() {
             value.parse().unwrap(),
         );
     }
-    let headers = WebhookHeaders::from_headers(&map).unwrap();
+    let headers =
+        PayPalTransmission::from_headers(|name| map.get(name).and_then(|v| v.to_str().ok()))
+            .unwrap();
     assert!(
-        a.verify_webhook_signature(&headers, "3X188233PA171014C", body)
+        a.verify_webhook("3X188233PA171014C", &headers, body)
             .await
             .unwrap()
     );
     assert!(
-        !a.verify_webhook_signature(&headers, "OTHERWEBHOOK01", body)
+        !a.verify_webhook("OTHERWEBHOOK01", &headers, body)
             .await
             .unwrap()
     );
-    let forged = WebhookHeaders {
+    let forged = PayPalTransmission {
         transmission_sig: "forged".into(),
         ..headers.clone()
     };
     assert!(
-        !a.verify_webhook_signature(&forged, "3X188233PA171014C", body)
+        !a.verify_webhook("3X188233PA171014C", &forged, body)
             .await
             .unwrap()
     );
     assert!(
-        !a.verify_webhook_signature(&headers, "3X188233PA171014C", b"not json")
+        !a.verify_webhook("3X188233PA171014C", &headers, b"not json")
             .await
             .unwrap()
     );

@@ -12,7 +12,8 @@
 //!   `GET /v2/disputes`; `GET /v2/payouts` and `GET /v2/payouts/{id}/payout-entries`;
 //!   `GET /v2/customers`; `POST`/`GET /v2/online-checkout/payment-links` (quick pay);
 //!   `POST /v2/subscriptions/search`, `GET /v2/subscriptions/{id}` and
-//!   `POST /v2/subscriptions/{id}/cancel`.
+//!   `POST /v2/subscriptions/{id}/cancel`; `POST /v2/catalog/batch-retrieve` for the
+//!   subscription plans (`square/catalog.rs`; not in the trimmed spec, its objects are).
 //! - Lists that follow Square's documented defaults: payments and payouts of the main location
 //!   only unless `location_id` is given; payments, refunds and payouts created in the last year
 //!   only unless `begin_time` is given (the fake's clock, so seeded data, which is older, is
@@ -45,6 +46,7 @@
 //! unknown `location_id` (the fake: 404 `NOT_FOUND`).
 
 mod api;
+mod catalog;
 mod data;
 mod wire;
 
@@ -109,6 +111,8 @@ pub struct SquareSnapshot {
     pub customers: Vec<Value>,
     pub subscriptions: Vec<Value>,
     pub payment_links: Vec<Value>,
+    /// The subscription plans (`SUBSCRIPTION_PLAN` catalog objects, their variations inside).
+    pub subscription_plans: Vec<Value>,
 }
 
 pub(crate) struct SquareState {
@@ -316,6 +320,7 @@ impl SquareControl {
             customers: d.customers.iter().map(|c| c.json()).collect(),
             subscriptions: d.subscriptions.iter().map(|s| s.json()).collect(),
             payment_links: d.payment_links.iter().map(|l| l.json()).collect(),
+            subscription_plans: d.catalog.iter().map(|p| p.json()).collect(),
         }
     }
 

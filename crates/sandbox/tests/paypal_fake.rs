@@ -969,3 +969,149 @@ async fn the_same_seed_serves_the_same_history() {
     b.sb.shutdown().await;
     c.sb.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_buyer_approves_through_the_link_and_one_capture_shows_in_search_after_the_delay() {
+    let f = Fake::start(12).await;
+    let body = json!({
+        "intent": "CAPTURE",
+        "purchase_units": [{
+            "custom_id": "outbox-7",
+            "description": "Deposit for the kitchen",
+            "amount": {"currency_code": "USD", "value": "200.00"},
+        }],
+    });
+    let create = |request_id: &'static str| {
+        let (f, body) = (&f, body.clone());
+        async move {
+            f.call(
+                Method::POST,
+                "/v2/checkout/orders",
+                "/v2/checkout/orders",
+                &[],
+                &[
+                    ("PayPal-Request-Id", request_id),
+                    ("Prefer", "return=representation"),
+                ],
+                Some(body),
+            )
+            .await
+        }
+    };
+    let show = |id: String| {
+        let f = &f;
+        async move {
+            f.call(
+                Method::GET,
+                "/v2/checkout/orders/{id}",
+                &format!("/v2/checkout/orders/{id}"),
+                &[],
+                &[],
+                None,
+            )
+            .await
+        }
+    };
+    let capture = |id: String, request_id: &'static str| {
+        let f = &f;
+        async move {
+            f.call(
+                Method::POST,
+                "/v2/checkout/orders/{id}/capture",
+                &format!("/v2/checkout/orders/{id}/capture"),
+                &[],
+                &[
+                    ("PayPal-Request-Id", request_id),
+                    ("Prefer", "return=representation"),
+                ],
+                None,
+            )
+            .await
+        }
+    };
+    let made = create("order-1").await;
+    let id = made.body["id"].as_str().unwrap().to_string();
+    let approve = made.body["links"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["rel"] == "approve")
+        .unwrap()["href"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        approve.starts_with(&f.pp().api_base()),
+        "on the fake's own listener: {approve}"
+    );
+
+    // The customer's browser opens the link: no token, a page, and the order is approved.
+    let page = f.http.get(&approve).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().contains("approved the payment"));
+    let approved = show(id.clone()).await;
+    assert_eq!(approved.body["status"], "APPROVED");
+    assert!(approved.body["payment_source"]["paypal"]["email_address"].is_string());
+    let again = f.http.get(&approve).send().await.unwrap();
+    assert_eq!(again.status(), 200, "opening it twice changes nothing");
+
+    // Captured once; shown in search under the same id only after the delay.
+    f.pp().set_search_delay(3 * 3_600);
+    let t = now();
+    let done = capture(id.clone(), "cap-A").await;
+    assert_eq!(done.status, 201, "{}", done.body);
+    let captured = &done.body["purchase_units"][0]["payments"]["captures"][0];
+    let capture_id = captured["id"].as_str().unwrap().to_string();
+    assert_eq!(
+        captured["seller_receivable_breakdown"]["net_amount"]["value"], "192.53",
+        "200.00 less 3.49 % and 0.49"
+    );
+    assert_eq!(
+        f.pp().captures_of_order(&id),
+        std::slice::from_ref(&capture_id)
+    );
+    let hidden = f.search(&window(t - 3_600 * 4, t, 1)).await;
+    assert!(!ids(&hidden).contains(&capture_id), "not yet in search");
+    f.pp().set_search_delay(0);
+    let listed = f.search(&window(t - 60, now(), 1)).await;
+    assert!(ids(&listed).contains(&capture_id), "same id in search");
+
+    // A repeat with the same request id answers the first result with 200; another id is
+    // refused; the GET shows the capture.
+    let replay = capture(id.clone(), "cap-A").await;
+    assert_eq!(replay.status, 200);
+    assert_eq!(
+        replay.body["purchase_units"][0]["payments"]["captures"][0]["id"],
+        json!(capture_id)
+    );
+    let twice = capture(id.clone(), "cap-B").await;
+    assert_eq!(twice.status, 422);
+    assert!(issue(&twice).starts_with("ORDER_ALREADY_CAPTURED"));
+    let shown = show(id.clone()).await;
+    assert_eq!(shown.body["status"], "COMPLETED");
+    assert_eq!(
+        shown.body["purchase_units"][0]["payments"]["captures"][0]["id"],
+        json!(capture_id)
+    );
+    assert_eq!(f.pp().captures_of_order(&id).len(), 1, "one capture in all");
+
+    // A voided order: shown as VOIDED, its link no longer approves, its capture is refused.
+    let other = create("order-2").await;
+    let other_id = other.body["id"].as_str().unwrap().to_string();
+    assert!(f.pp().void_order(&other_id));
+    assert_eq!(show(other_id.clone()).await.body["status"], "VOIDED");
+    let link = format!("{}/checkoutnow?token={other_id}", f.pp().api_base());
+    assert_eq!(f.http.get(&link).send().await.unwrap().status(), 410);
+    let refused = capture(other_id.clone(), "cap-C").await;
+    assert_eq!(refused.status, 422);
+    assert!(issue(&refused).starts_with("ORDER_NOT_APPROVED"));
+    assert!(f.pp().captures_of_order(&other_id).is_empty());
+    let unknown = f
+        .http
+        .get(format!("{}/checkoutnow?token=NOPE", f.pp().api_base()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unknown.status(), 404);
+    f.sb.shutdown().await;
+}

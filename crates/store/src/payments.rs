@@ -8,9 +8,9 @@ use rusqlite::types::Value;
 use rusqlite::types::{Null, ToSql, ToSqlOutput};
 use rusqlite::{Connection, OptionalExtension, Row};
 use switchboard_core::money::{ExtraDigits, parse_decimal};
-use switchboard_core::records::{PaymentRecord, UpsertOutcome};
+use switchboard_core::records::{BalanceTransactionRecord, PaymentRecord, UpsertOutcome};
 use switchboard_core::unix_to_rfc3339;
-use switchboard_core::views::{PaymentFilter, PaymentView};
+use switchboard_core::views::{PaymentFilter, PaymentView, SettledAmount};
 
 const TABLE: ObjectTable = ObjectTable {
     name: "payments",
@@ -77,19 +77,79 @@ pub fn upsert(conn: &Connection, connection_id: &str, p: &PaymentRecord) -> Resu
     Ok(upsert_many(conn, connection_id, std::slice::from_ref(p))?.outcome())
 }
 
+/// Sets payments' settlement from their balance transactions: a Stripe charge and its balance
+/// transaction arrive in separate streams, in either order, so each side's upsert calls this
+/// (in its transaction) for the payments it touches: `payments` themselves and the payments
+/// that `balance_transactions` of a charge or payment name as their source. When both rows are
+/// stored, the settlement is the balance transaction's amount if it is in another currency
+/// than the payment (a conversion), else none. A payment whose balance transaction is not
+/// stored yet is left as it is. Fee and net are not copied: `fee_minor`/`net_minor` are in the
+/// payment's currency, and the dashboard already counts a Stripe fee from its balance
+/// transaction (migration 0013), so copying it would count it twice. Returns how many
+/// payments changed.
+pub fn settle_from_balance_transactions(
+    conn: &Connection,
+    connection_id: &str,
+    payments: &[PaymentRecord],
+    balance_transactions: &[BalanceTransactionRecord],
+) -> Result<usize> {
+    let ids: Vec<&str> = payments
+        .iter()
+        .map(|p| p.external_id.as_str())
+        .chain(
+            balance_transactions
+                .iter()
+                .filter(|b| matches!(b.kind.as_str(), "charge" | "payment"))
+                .filter_map(|b| b.source_external_id.as_deref()),
+        )
+        .collect();
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    let ids = serde_json::to_string(&ids).map_err(|e| StoreError::Invalid(e.to_string()))?;
+    let changed = conn
+        .prepare_cached(
+            "UPDATE payments SET settlement_amount_minor = s.amount_minor,
+                 settlement_currency = s.currency, settlement_exponent = s.exponent
+             FROM (
+                 SELECT p.id AS payment_id,
+                     CASE WHEN bt.currency <> p.currency THEN bt.amount_minor END AS amount_minor,
+                     CASE WHEN bt.currency <> p.currency THEN bt.currency END AS currency,
+                     CASE WHEN bt.currency <> p.currency THEN bt.currency_exponent END AS exponent
+                 FROM payments p
+                 JOIN balance_transactions bt ON bt.connection_id = p.connection_id
+                     AND bt.external_id = p.balance_transaction_external_id
+                 WHERE p.connection_id = ?1
+                   AND p.external_id IN (SELECT value FROM json_each(?2))
+             ) AS s
+             WHERE payments.id = s.payment_id
+               AND (payments.settlement_amount_minor IS NOT s.amount_minor
+                 OR payments.settlement_currency IS NOT s.currency
+                 OR payments.settlement_exponent IS NOT s.exponent)",
+        )?
+        .execute(rusqlite::params![connection_id, ids])?;
+    Ok(changed)
+}
+
 /// Columns of a [`PaymentView`]; fee and net are the payment's own (Square, PayPal) or its
 /// balance transaction's (Stripe) when it settled in the payment's own currency (otherwise the
-/// detail view shows the settlement).
+/// detail view shows the settlement). A converted payment's exchange rate is its balance
+/// transaction's (`sbt`, joined only for converted payments).
 const COLUMNS: &str = "p.id, p.connection_id, c.name, c.provider, p.external_id,
         p.amount_minor, coalesce(p.fee_minor, bt.fee_minor), coalesce(p.net_minor, bt.net_minor),
         p.refunded_minor, p.currency, p.currency_exponent, p.status, p.customer, p.description,
-        p.created, p.method, p.customer_email";
+        p.created, p.method, p.customer_email, p.settlement_amount_minor, p.settlement_currency,
+        p.settlement_exponent, json_extract(sbt.raw_json, '$.exchange_rate')";
 
 const FROM: &str = "FROM payments p
     JOIN connections c ON c.id = p.connection_id
     LEFT JOIN balance_transactions bt ON bt.connection_id = p.connection_id
         AND bt.external_id = p.balance_transaction_external_id
-        AND bt.currency = p.currency AND bt.currency_exponent = p.currency_exponent";
+        AND bt.currency = p.currency AND bt.currency_exponent = p.currency_exponent
+    LEFT JOIN balance_transactions sbt ON p.settlement_currency IS NOT NULL
+        AND sbt.connection_id = p.connection_id
+        AND sbt.external_id = p.balance_transaction_external_id
+        AND sbt.currency = p.settlement_currency";
 
 fn view(r: &Row<'_>) -> rusqlite::Result<PaymentView> {
     Ok(PaymentView {
@@ -110,7 +170,31 @@ fn view(r: &Row<'_>) -> rusqlite::Result<PaymentView> {
         created_at: unix_to_rfc3339(r.get(14)?),
         method: r.get(15)?,
         customer_email: r.get(16)?,
+        settled_as: settled_as(r)?,
     })
+}
+
+/// Columns 17 to 20 of a view row: the settlement, when the payment was converted.
+fn settled_as(r: &Row<'_>) -> rusqlite::Result<Option<SettledAmount>> {
+    let (amount, currency, exponent) = (
+        r.get::<_, Option<i64>>(17)?,
+        r.get::<_, Option<String>>(18)?,
+        r.get::<_, Option<u8>>(19)?,
+    );
+    let (Some(amount_minor), Some(currency), Some(currency_exponent)) =
+        (amount, currency, exponent)
+    else {
+        return Ok(None);
+    };
+    // A rate is a ratio, not money: Stripe sends it as a JSON number (`0.006712`), which
+    // prints back as the same shortest decimal.
+    let exchange_rate = r.get::<_, Option<f64>>(20)?.map(|rate| rate.to_string());
+    Ok(Some(SettledAmount {
+        amount_minor,
+        currency,
+        currency_exponent,
+        exchange_rate,
+    }))
 }
 
 /// A page cursor: the sort key of the last row of the previous page.
@@ -292,6 +376,42 @@ fn fts_query(input: &str) -> Option<String> {
     Some(query)
 }
 
+/// Raises each named payment's `refunded_minor` to the sum of its succeeded and pending
+/// refunds in its own currency, in the caller's transaction. PayPal reports a refund only as a
+/// transaction of its own that names the capture, so the refund rows are what say how much of
+/// a payment went back. Never lowers it: a provider that states the refunded amount itself
+/// (Stripe's `amount_refunded`) keeps its figure, and a payment whose refunds are not all
+/// stored yet keeps what it had. Returns how many payments changed.
+pub fn raise_refunded_from_refunds(
+    conn: &Connection,
+    connection_id: &str,
+    payment_external_ids: &[&str],
+) -> Result<usize> {
+    if payment_external_ids.is_empty() {
+        return Ok(0);
+    }
+    let ids = serde_json::to_string(payment_external_ids)
+        .map_err(|e| StoreError::Invalid(e.to_string()))?;
+    let changed = conn
+        .prepare_cached(
+            "UPDATE payments SET refunded_minor = r.total
+             FROM (
+                 SELECT payment_external_id, currency, currency_exponent,
+                     SUM(amount_minor) AS total
+                 FROM refunds
+                 WHERE connection_id = ?1 AND status IN ('succeeded', 'pending')
+                   AND payment_external_id IN (SELECT value FROM json_each(?2))
+                 GROUP BY payment_external_id, currency, currency_exponent
+             ) AS r
+             WHERE payments.connection_id = ?1 AND payments.external_id = r.payment_external_id
+               AND payments.currency = r.currency
+               AND payments.currency_exponent = r.currency_exponent
+               AND payments.refunded_minor < r.total",
+        )?
+        .execute(rusqlite::params![connection_id, ids])?;
+    Ok(changed)
+}
+
 /// One page of the payments `filter` selects, newest first; `after` is the previous page's
 /// cursor. A keyset page: a deep page costs what the first does.
 pub fn page(
@@ -373,7 +493,7 @@ pub fn get(conn: &Connection, id: &str) -> Result<(PaymentView, String, Option<S
              WHERE p.id = ?1"
         ),
         [id],
-        |r| Ok((view(r)?, r.get(17)?, r.get(18)?)),
+        |r| Ok((view(r)?, r.get(21)?, r.get(22)?)),
     )
     .optional()?
     .ok_or_else(|| StoreError::NotFound(format!("payment `{id}`")))
@@ -382,6 +502,7 @@ pub fn get(conn: &Connection, id: &str) -> Result<(PaymentView, String, Option<S
 #[cfg(test)]
 mod tests {
     use super::*;
+    use switchboard_core::records::Settlement;
 
     fn record(n: i64, created: i64) -> PaymentRecord {
         PaymentRecord {
@@ -402,6 +523,141 @@ mod tests {
             customer_email: None,
             settlement: None,
         }
+    }
+
+    fn balance_transaction(
+        id: &str,
+        charge: &str,
+        amount: i64,
+        currency: &str,
+    ) -> BalanceTransactionRecord {
+        BalanceTransactionRecord {
+            external_id: id.into(),
+            source_external_id: Some(charge.into()),
+            kind: "charge".into(),
+            amount_minor: amount,
+            fee_minor: 50,
+            net_minor: amount - 50,
+            currency: currency.into(),
+            currency_exponent: 2,
+            status: "available".into(),
+            available_on: None,
+            payout_external_id: None,
+            fee_lines: Vec::new(),
+            created: 10,
+            raw_json: format!(r#"{{"id":"{id}","exchange_rate":0.006712}}"#),
+        }
+    }
+
+    /// The stored settlement of payment `external_id`.
+    fn settled(conn: &Connection, external_id: &str) -> Option<SettledAmount> {
+        let id: String = conn
+            .query_row(
+                "SELECT id FROM payments WHERE external_id = ?1",
+                [external_id],
+                |r| r.get(0),
+            )
+            .unwrap();
+        get(conn, &id).unwrap().0.settled_as
+    }
+
+    #[test]
+    fn a_converted_charge_settles_as_its_balance_transaction_whichever_comes_first() {
+        let store = crate::test_store();
+        let conn = store.conn();
+        let jpy = |n: i64| PaymentRecord {
+            currency: "JPY".into(),
+            currency_exponent: 0,
+            amount_minor: 1_000,
+            balance_transaction_external_id: Some(format!("txn_{n}")),
+            ..record(n, 10)
+        };
+        let usd = BalanceTransactionRecord {
+            currency_exponent: 2,
+            ..balance_transaction("txn_1", "ch_1", 671, "USD")
+        };
+        let want = Some(SettledAmount {
+            amount_minor: 671,
+            currency: "USD".into(),
+            currency_exponent: 2,
+            exchange_rate: Some("0.006712".into()),
+        });
+        // The charge first: nothing to settle from yet, then its balance transaction.
+        let charge = jpy(1);
+        upsert(&conn, "c1", &charge).unwrap();
+        assert_eq!(
+            settle_from_balance_transactions(&conn, "c1", std::slice::from_ref(&charge), &[])
+                .unwrap(),
+            0
+        );
+        assert_eq!(settled(&conn, "ch_1"), None);
+        crate::balance_transactions::upsert(&conn, "c1", &usd).unwrap();
+        assert_eq!(
+            settle_from_balance_transactions(&conn, "c1", &[], std::slice::from_ref(&usd)).unwrap(),
+            1
+        );
+        assert_eq!(settled(&conn, "ch_1"), want);
+        // Settling again changes nothing.
+        assert_eq!(
+            settle_from_balance_transactions(&conn, "c1", std::slice::from_ref(&charge), &[usd])
+                .unwrap(),
+            0
+        );
+        // A changed charge (a refund) is upserted without a settlement; its settle puts it back.
+        let refunded = PaymentRecord {
+            refunded_minor: 500,
+            raw_json: "{\"id\":\"ch_1\",\"refunded\":500}".into(),
+            ..charge
+        };
+        upsert(&conn, "c1", &refunded).unwrap();
+        assert_eq!(settled(&conn, "ch_1"), None);
+        settle_from_balance_transactions(&conn, "c1", &[refunded], &[]).unwrap();
+        assert_eq!(settled(&conn, "ch_1").map(|s| s.amount_minor), Some(671));
+
+        // The balance transaction first, then the charge.
+        let bt = balance_transaction("txn_2", "ch_2", 1_342, "USD");
+        crate::balance_transactions::upsert(&conn, "c1", &bt).unwrap();
+        assert_eq!(
+            settle_from_balance_transactions(&conn, "c1", &[], &[bt]).unwrap(),
+            0
+        );
+        let charge = jpy(2);
+        upsert(&conn, "c1", &charge).unwrap();
+        settle_from_balance_transactions(&conn, "c1", &[charge], &[]).unwrap();
+        assert_eq!(settled(&conn, "ch_2").map(|s| s.amount_minor), Some(1_342));
+
+        // Settled in its own currency: no conversion, no settlement.
+        let eur = PaymentRecord {
+            balance_transaction_external_id: Some("txn_3".into()),
+            ..record(3, 10)
+        };
+        let bt = balance_transaction("txn_3", "ch_3", 103, "EUR");
+        upsert(&conn, "c1", &eur).unwrap();
+        crate::balance_transactions::upsert(&conn, "c1", &bt).unwrap();
+        settle_from_balance_transactions(&conn, "c1", &[eur], &[bt]).unwrap();
+        assert_eq!(settled(&conn, "ch_3"), None);
+
+        // A payment that states its own settlement and has no balance transaction keeps it.
+        let own = PaymentRecord {
+            settlement: Some(Settlement {
+                amount_minor: 915,
+                currency: "EUR".into(),
+                currency_exponent: 2,
+            }),
+            currency: "USD".into(),
+            ..record(4, 10)
+        };
+        upsert(&conn, "c1", &own).unwrap();
+        settle_from_balance_transactions(&conn, "c1", &[own], &[]).unwrap();
+        assert_eq!(
+            settled(&conn, "ch_4"),
+            Some(SettledAmount {
+                amount_minor: 915,
+                currency: "EUR".into(),
+                currency_exponent: 2,
+                exchange_rate: None,
+            })
+        );
     }
 
     #[test]
@@ -734,5 +990,75 @@ mod tests {
         upsert(&conn, "c2", &r).unwrap();
         assert_eq!(search("renamed"), vec!["ch_3".to_string()]);
         assert!(!search("customer 3").contains(&"ch_3".to_string()));
+    }
+
+    #[test]
+    fn refunds_raise_refunded_but_never_lower_a_stated_amount() {
+        use switchboard_core::records::RefundRecord;
+        let store = crate::test_store();
+        let conn = store.conn();
+        let refund = |id: &str, payment: &str, amount: i64, status: &str| RefundRecord {
+            external_id: id.into(),
+            payment_external_id: Some(payment.into()),
+            amount_minor: amount,
+            currency: "EUR".into(),
+            currency_exponent: 2,
+            status: status.into(),
+            reason: None,
+            balance_transaction_external_id: None,
+            created: 20,
+            raw_json: format!("{{\"id\":\"{id}\"}}"),
+        };
+        let refunded = |id: &str| -> i64 {
+            conn.query_row(
+                "SELECT refunded_minor FROM payments WHERE connection_id = 'c1' AND external_id = ?1",
+                [id],
+                |r| r.get(0),
+            )
+            .unwrap()
+        };
+        // ch_1: 101, refunded twice in part (one pending), a failed one not counted.
+        // ch_2: Stripe says 90 were refunded; its one stored refund (30) must not lower that.
+        let mut stated = record(2, 10);
+        stated.refunded_minor = 90;
+        upsert_many(&conn, "c1", &[record(1, 10), stated, record(3, 10)]).unwrap();
+        crate::refunds::upsert_many(
+            &conn,
+            "c1",
+            &[
+                refund("re_a", "ch_1", 40, "succeeded"),
+                refund("re_b", "ch_1", 25, "pending"),
+                refund("re_c", "ch_1", 30, "failed"),
+                refund("re_d", "ch_2", 30, "succeeded"),
+            ],
+        )
+        .unwrap();
+        // Another connection's payment of the same id is not touched.
+        second_connection(&conn);
+        upsert_many(&conn, "c2", &[record(1, 10)]).unwrap();
+        let ids = ["ch_1", "ch_2", "ch_3", "ch_missing"];
+        assert_eq!(raise_refunded_from_refunds(&conn, "c1", &ids).unwrap(), 1);
+        assert_eq!(refunded("ch_1"), 65);
+        assert_eq!(refunded("ch_2"), 90);
+        assert_eq!(refunded("ch_3"), 0);
+        let other: i64 = conn
+            .query_row(
+                "SELECT refunded_minor FROM payments WHERE connection_id = 'c2'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(other, 0);
+        // Nothing new: nothing changes.
+        assert_eq!(raise_refunded_from_refunds(&conn, "c1", &ids).unwrap(), 0);
+        // A refund in another currency is not added to a EUR payment.
+        let mut usd = refund("re_e", "ch_3", 50, "succeeded");
+        usd.currency = "USD".into();
+        crate::refunds::upsert(&conn, "c1", &usd).unwrap();
+        assert_eq!(
+            raise_refunded_from_refunds(&conn, "c1", &["ch_3"]).unwrap(),
+            0
+        );
+        assert_eq!(raise_refunded_from_refunds(&conn, "c1", &[]).unwrap(), 0);
     }
 }

@@ -4,6 +4,7 @@ import { Channel, invoke } from "@tauri-apps/api/core";
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 import type { NetworkStatusView } from "./bindings/NetworkStatusView";
 import type { CommandError } from "./bindings/CommandError";
+import type { PaymentRequestSettingsView } from "./bindings/PaymentRequestSettingsView";
 import type { CredentialReconnect } from "./bindings/CredentialReconnect";
 import type { ConnectionTestView } from "./bindings/ConnectionTestView";
 import type { ConnectionView } from "./bindings/ConnectionView";
@@ -268,6 +269,15 @@ export function listPaymentRequests(limit: number): Promise<PaymentRequestView[]
   return call("list_payment_requests", { limit });
 }
 
+export function paymentRequestSettings(): Promise<PaymentRequestSettingsView> {
+  return call("payment_request_settings");
+}
+
+/** The page customers land on after paying; null or "" for each provider's own. Rust checks it. */
+export function setPaymentReturnUrl(url: string | null): Promise<PaymentRequestSettingsView> {
+  return call("set_payment_return_url", { url });
+}
+
 /** Opens the payment in its provider's dashboard, in the system browser. */
 export function openPaymentDashboard(id: string): Promise<void> {
   return call<null>("open_payment_dashboard", { id }).then(() => undefined);
@@ -430,6 +440,17 @@ export function setWebhookSecret(
   notificationUrl: string | null,
 ): Promise<import("./bindings/WebhookSettingsView").WebhookSettingsView> {
   return call("set_webhook_secret", { connection, secret, notificationUrl });
+}
+
+/**
+ * Sets a PayPal connection's webhook ID (the ID PayPal shows for the webhook; not a secret),
+ * which PayPal's check of each event needs.
+ */
+export function setPaypalWebhookId(
+  connection: string,
+  webhookId: string,
+): Promise<import("./bindings/WebhookSettingsView").WebhookSettingsView> {
+  return call("set_paypal_webhook_id", { connection, webhookId });
 }
 
 /** Webhook events received, newest first. */

@@ -118,6 +118,7 @@ export function paymentRequest(overrides: Partial<PaymentRequestView> = {}): Pay
     status: "created",
     url: "https://pay.example.test/link/abc",
     external_id: "plink_1",
+    payment_external_id: null,
     error: null,
     fallback_from: null,
     outbox_item_id: "out-1",

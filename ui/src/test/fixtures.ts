@@ -48,6 +48,7 @@ export function payment(index: number, overrides: Partial<PaymentView> = {}): Pa
     created_at: "2024-05-01T10:00:00Z",
     method: "card",
     customer_email: `customer${index}@example.com`,
+    settled_as: null,
     ...overrides,
   };
 }

@@ -8,7 +8,7 @@ use crate::Result;
 use crate::credential_connect::purpose;
 use crate::workspace::Workspace;
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 use switchboard_core::views::ConnectionView;
 use switchboard_core::{CommandError, ErrorCode};
 use switchboard_providers::credentials::ClientCredentialsCache;
@@ -16,23 +16,28 @@ use switchboard_providers::credentials::paypal::{Environment, PayPal};
 use switchboard_providers::http::RequestSink;
 use switchboard_providers::paypal::PayPalPayments;
 
-/// The token cache of each connection, by (connection id, client id, API base): a reconnect
-/// with other credentials gets a cache of its own. In memory only (client-credentials tokens
-/// are cheap to get again).
-fn token_cache(
-    connection_id: &str,
-    client_id: &str,
-    api_base: &str,
-) -> Arc<ClientCredentialsCache> {
-    static CACHES: OnceLock<Mutex<HashMap<String, Arc<ClientCredentialsCache>>>> = OnceLock::new();
-    let key = format!("{connection_id}\n{client_id}\n{api_base}");
-    CACHES
-        .get_or_init(Mutex::default)
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .entry(key)
-        .or_default()
-        .clone()
+/// The PayPal access tokens of a workspace's connections, one cache per (connection id,
+/// client id, API base): a reconnect with other credentials gets a cache of its own. Kept in
+/// the [`Workspace`] (next to the guards), so two workspaces in one process never share a
+/// token; in memory only (client-credentials tokens are cheap to get again).
+#[derive(Default)]
+pub(crate) struct PayPalTokenCaches(Mutex<HashMap<String, Arc<ClientCredentialsCache>>>);
+
+impl PayPalTokenCaches {
+    fn for_connection(
+        &self,
+        connection_id: &str,
+        client_id: &str,
+        api_base: &str,
+    ) -> Arc<ClientCredentialsCache> {
+        let key = format!("{connection_id}\n{client_id}\n{api_base}");
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(key)
+            .or_default()
+            .clone()
+    }
 }
 
 /// The environment a connection was made in: its account id says (`sandbox:APP-…`); a
@@ -54,6 +59,17 @@ impl Workspace {
         target: &ConnectionView,
         sink: RequestSink,
     ) -> Result<PaymentsAdapter> {
+        Ok(PaymentsAdapter::full(
+            self.paypal_payments(target, sink).await?,
+        ))
+    }
+
+    /// The PayPal client of `target` itself (the webhook receiver verifies events with it).
+    pub(crate) async fn paypal_payments(
+        &self,
+        target: &ConnectionView,
+        sink: RequestSink,
+    ) -> Result<PayPalPayments> {
         let tokens = self.tokens();
         let missing = || {
             CommandError::new(
@@ -81,14 +97,14 @@ impl Workspace {
             client_id.expose(),
             secret,
         )
-        .with_cache(token_cache(
+        .with_cache(self.paypal_tokens.for_connection(
             &target.id,
             client_id.expose(),
             &target.api_base,
         ))
         .with_request_sink(sink)
         .with_guard(guard);
-        Ok(PaymentsAdapter::full(PayPalPayments::new(paypal)))
+        Ok(PayPalPayments::new(paypal))
     }
 }
 
@@ -116,18 +132,14 @@ mod tests {
 
     #[test]
     fn one_token_cache_per_connection_and_credentials() {
-        let a = token_cache("c1", "A1", "https://api-m.paypal.com");
-        assert!(Arc::ptr_eq(
-            &a,
-            &token_cache("c1", "A1", "https://api-m.paypal.com")
-        ));
-        assert!(!Arc::ptr_eq(
-            &a,
-            &token_cache("c1", "A2", "https://api-m.paypal.com")
-        ));
-        assert!(!Arc::ptr_eq(
-            &a,
-            &token_cache("c2", "A1", "https://api-m.paypal.com")
-        ));
+        let caches = PayPalTokenCaches::default();
+        let live = "https://api-m.paypal.com";
+        let a = caches.for_connection("c1", "A1", live);
+        assert!(Arc::ptr_eq(&a, &caches.for_connection("c1", "A1", live)));
+        assert!(!Arc::ptr_eq(&a, &caches.for_connection("c1", "A2", live)));
+        assert!(!Arc::ptr_eq(&a, &caches.for_connection("c2", "A1", live)));
+        // Another workspace's caches share nothing.
+        let other = PayPalTokenCaches::default();
+        assert!(!Arc::ptr_eq(&a, &other.for_connection("c1", "A1", live)));
     }
 }

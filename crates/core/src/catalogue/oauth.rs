@@ -289,7 +289,8 @@ pub static SQUARE: OAuthInfo = OAuthInfo {
     revoke_style: RevokeStyle::SquareClientHeader,
     // Payouts are read with PAYOUTS_READ (the Payouts API; BANK_ACCOUNTS_READ only covers the
     // bank accounts list); disputes with DISPUTES_READ, subscriptions with SUBSCRIPTIONS_READ
-    // (the streams the sync reads). Payment links (ORDERS_WRITE) and cancelling subscriptions
+    // (the streams the sync reads), ITEMS_READ for the catalog's subscription plans (their
+    // name, price and cadence). Payment links (ORDERS_WRITE) and cancelling subscriptions
     // (SUBSCRIPTIONS_WRITE) are asked for when first used.
     // https://developer.squareup.com/docs/oauth-api/square-permissions
     scopes: &[
@@ -300,6 +301,7 @@ pub static SQUARE: OAuthInfo = OAuthInfo {
         "PAYOUTS_READ",
         "DISPUTES_READ",
         "SUBSCRIPTIONS_READ",
+        "ITEMS_READ",
     ],
     incremental: &[
         ScopeGrant {

@@ -6,6 +6,7 @@
 //! (a HUF `"1500"` is 150000 hundredths, as ISO counts forints).
 
 use crate::{ProviderError, ProviderErrorKind};
+use switchboard_core::money::{ExtraDigits, MoneyError, Spelling, parse_decimal_as};
 use switchboard_core::{Currency, Money};
 
 /// Decimal places of PayPal's values in `currency`.
@@ -16,39 +17,19 @@ pub fn paypal_decimals(currency: Currency) -> u8 {
     }
 }
 
-/// A PayPal value in `currency`'s PayPal units (`"10.50"` USD → 1050, `"1000"` JPY → 1000).
-/// More decimals than PayPal uses for the currency is refused, saying so.
+/// A PayPal value in `currency`'s PayPal units (`"10.50"` USD → 1050, `"1000"` JPY → 1000),
+/// spelled exactly as the spec's pattern says. More decimals than PayPal uses for the currency
+/// is refused, saying so.
 pub(crate) fn parse_value(text: &str, currency: Currency) -> Result<i64, String> {
-    let places = usize::from(paypal_decimals(currency));
-    let bad = || format!("`{text}` is not an amount");
-    let (negative, digits) = match text.strip_prefix('-') {
-        Some(rest) => (true, rest),
-        None => (false, text),
-    };
-    let (int, frac) = digits.split_once('.').unwrap_or((digits, ""));
-    let all_digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
-    if (int.is_empty() && frac.is_empty())
-        || (digits.contains('.') && frac.is_empty())
-        || !all_digits(int)
-        || !all_digits(frac)
-    {
-        return Err(bad());
-    }
-    if frac.len() > places {
-        return Err(format!(
-            "`{text}` {} has {} decimal(s); PayPal uses {places} for {}",
-            currency.code(),
-            frac.len(),
-            currency.code()
-        ));
-    }
-    let scaled = format!("{int}{frac:0<places$}");
-    let magnitude: i64 = if scaled.is_empty() {
-        0
-    } else {
-        scaled.parse().map_err(|_| bad())?
-    };
-    Ok(if negative { -magnitude } else { magnitude })
+    let places = paypal_decimals(currency);
+    parse_decimal_as(text, places, ExtraDigits::Reject, Spelling::Exact).map_err(|e| match e {
+        MoneyError::TooPrecise(..) => format!(
+            "`{text}` {code} has {} decimal(s); PayPal uses {places} for {code}",
+            text.split_once('.').map_or(0, |(_, frac)| frac.len()),
+            code = currency.code(),
+        ),
+        _ => format!("`{text}` is not an amount"),
+    })
 }
 
 /// Amounts in PayPal units of one currency, in the units Switchboard stores (ISO minor units

@@ -18,21 +18,12 @@ use std::borrow::Cow;
 
 use async_trait::async_trait;
 use serde::Deserialize;
-use switchboard_core::Currency;
 use switchboard_core::records::RefundRecord;
 
-use super::amounts::{parse_value, stored, to_paypal_value};
-use super::transactions::parse_time;
+use super::amounts::to_paypal_value;
+use super::fields::{MoneyFields, parse_time};
 use super::{Call, PayPalPayments, api_error, unreadable};
 use crate::{IssueRefunds, IssuedRefund, ProviderError, RefundRequest};
-
-#[derive(Deserialize)]
-struct MoneyFields<'a> {
-    #[serde(borrow)]
-    currency_code: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    value: Option<Cow<'a, str>>,
-}
 
 #[derive(Deserialize)]
 struct RefundFields<'a> {
@@ -54,15 +45,11 @@ pub(crate) fn parse_refund(
 ) -> Result<RefundRecord, String> {
     let r: RefundFields<'_> = serde_json::from_str(raw).map_err(|e| e.to_string())?;
     let id = r.id.as_deref().ok_or("no `id`")?.to_string();
-    let money = r.amount.as_ref().ok_or("no `amount`")?;
-    let currency = Currency::parse(money.currency_code.as_deref().unwrap_or_default())
-        .map_err(|e| e.to_string())?;
-    let value = parse_value(money.value.as_deref().unwrap_or_default(), currency)?;
-    let (minor, exponent) = stored(&[value], currency);
+    let (minor, currency, exponent) = r.amount.as_ref().ok_or("no `amount`")?.stored("amount")?;
     Ok(RefundRecord {
         external_id: id,
         payment_external_id: Some(capture_id.to_string()),
-        amount_minor: minor[0],
+        amount_minor: minor,
         currency: currency.code().to_string(),
         currency_exponent: exponent,
         status: match r.status.as_deref().unwrap_or_default() {

@@ -5,34 +5,24 @@
 //! (`T0002` in Transaction Search, `paypal_reference_id` = the subscription) and reads it then,
 //! once per sync. Cancelling ends a PayPal subscription at once (status `CANCELLED`, no more
 //! billing): PayPal has no "at the end of the period", so the record returned is cancelled, not
-//! "cancels at period end", and the reason PayPal keeps says so. Not in the record (kept in
-//! `raw_json`): the plan's name and billing interval (they need the plan, `GET
-//! /v1/billing/plans/{id}`), so `description` is the plan id and the amount is the last
-//! payment's.
+//! "cancels at period end", and the reason PayPal keeps says so. The plan's name, regular
+//! price and billing interval come from the plan (`plans.rs`, read once per plan); until then,
+//! or for a plan PayPal no longer has, `description` is the plan id and the amount is the
+//! last payment's.
 
 use std::borrow::Cow;
 
 use async_trait::async_trait;
 use serde::Deserialize;
-use switchboard_core::Currency;
 use switchboard_core::records::SubscriptionRecord;
 
-use super::amounts::{parse_value, stored};
-use super::transactions::parse_time;
+use super::fields::{MoneyFields, parse_time};
 use super::{Call, ErrorBody, PayPalPayments, api_error, unreadable};
 use crate::{ManageSubscriptions, Page, ProviderError, Record};
 
 /// What PayPal keeps as the reason of a cancel (at most 128 characters).
 const CANCEL_REASON: &str =
     "Cancelled by the merchant in Switchboard. PayPal ends subscriptions at once.";
-
-#[derive(Deserialize)]
-struct MoneyFields<'a> {
-    #[serde(borrow)]
-    currency_code: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    value: Option<Cow<'a, str>>,
-}
 
 #[derive(Deserialize)]
 struct LastPayment<'a> {
@@ -101,16 +91,9 @@ pub(crate) fn parse_subscription(raw: &str) -> Result<SubscriptionRecord, String
         .and_then(|l| l.amount.as_ref());
     let (amount_minor, currency, currency_exponent) = match last {
         Some(m) => {
-            let code = m
-                .currency_code
-                .as_deref()
-                .ok_or("last payment has no currency")?;
-            let currency = Currency::parse(code).map_err(|e| e.to_string())?;
-            let value = parse_value(m.value.as_deref().unwrap_or_default(), currency)
-                .map_err(|e| format!("last payment: {e}"))?;
-            let (minor, exponent) = stored(&[value], currency);
+            let (minor, currency, exponent) = m.stored("last payment")?;
             (
-                Some(minor[0]),
+                Some(minor),
                 Some(currency.code().to_string()),
                 Some(exponent),
             )
@@ -157,9 +140,10 @@ impl PayPalPayments {
             return Err(api_error(&answer, Call::ShowSubscription));
         }
         let raw = std::str::from_utf8(&answer.body).map_err(|e| unreadable(&answer, e))?;
-        parse_subscription(raw)
-            .map(Some)
-            .map_err(|e| unreadable(&answer, format!("subscription {id}: {e}")))
+        let mut record = parse_subscription(raw)
+            .map_err(|e| unreadable(&answer, format!("subscription {id}: {e}")))?;
+        self.add_plan(&mut record).await?;
+        Ok(Some(record))
     }
 
     /// Adds the subscriptions of a page's subscription payments not yet read in this sync.

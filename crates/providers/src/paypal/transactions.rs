@@ -34,19 +34,21 @@
 //!   failure. A transaction that cannot be read (no id, an amount with more decimals than the
 //!   currency has) is rejected with its reason.
 //!
-//! Not in the records (kept in `raw_json`): PayPal's transaction search does not say how much of
-//! a capture was refunded, so `refunded_minor` stays 0 and refunds are rows of their own;
-//! `transaction_updated_date`, `invoice_id`, `custom_field`, cart items and shipping.
+//! PayPal's transaction search does not say how much of a capture was refunded: a payment's
+//! `refunded_minor` is 0 here, and the store raises it to the sum of the capture's refunds
+//! when they are stored (`payments::raise_refunded_from_refunds`). Not in the records (kept in
+//! `raw_json`): `transaction_updated_date`, `invoice_id`, `custom_field`, cart items and
+//! shipping.
 
 use std::borrow::Cow;
 
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::value::RawValue;
-use switchboard_core::Currency;
 use switchboard_core::records::{PaymentRecord, PayoutRecord, RefundRecord};
 
-use super::amounts::{parse_value, stored};
+use super::amounts::stored;
+use super::fields::{MoneyFields, parse_time};
 use super::{Call, ErrorBody, PayPalPayments, api_error, unreadable};
 use crate::{Page, PageRequest, ProviderError, Record, Rejected};
 
@@ -115,15 +117,6 @@ fn rfc3339(unix: i64) -> String {
         .to_string()
 }
 
-/// Unix seconds of a PayPal date-time: RFC 3339, or with the `+0000` offset PayPal's search
-/// answers often use.
-pub(crate) fn parse_time(text: &str) -> Option<i64> {
-    DateTime::parse_from_rfc3339(text)
-        .or_else(|_| DateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f%z"))
-        .ok()
-        .map(|t| t.timestamp())
-}
-
 /// The search answer's envelope; each detail stays raw text (its own bytes become `raw_json`).
 #[derive(Deserialize)]
 struct SearchEnvelope<'a> {
@@ -132,14 +125,6 @@ struct SearchEnvelope<'a> {
     total_pages: Option<i64>,
     #[serde(borrow)]
     end_date: Option<Cow<'a, str>>,
-}
-
-#[derive(Deserialize)]
-struct MoneyFields<'a> {
-    #[serde(borrow)]
-    currency_code: Option<Cow<'a, str>>,
-    #[serde(borrow)]
-    value: Option<Cow<'a, str>>,
 }
 
 #[derive(Deserialize)]
@@ -227,30 +212,6 @@ fn text(field: &Option<Cow<'_, str>>) -> Option<String> {
         .map(str::to_string)
 }
 
-/// A money field in the transaction's currency, in PayPal units.
-fn amount_of(
-    money: &Option<MoneyFields<'_>>,
-    currency: Currency,
-    name: &str,
-) -> Result<Option<i64>, String> {
-    let Some(m) = money else { return Ok(None) };
-    if let Some(code) = m.currency_code.as_deref()
-        && !code.eq_ignore_ascii_case(currency.code())
-    {
-        return Err(format!(
-            "`{name}` is in {code}, the transaction in {}",
-            currency.code()
-        ));
-    }
-    let value = m
-        .value
-        .as_deref()
-        .ok_or_else(|| format!("`{name}` has no value"))?;
-    parse_value(value, currency)
-        .map(Some)
-        .map_err(|e| format!("`{name}`: {e}"))
-}
-
 /// One transaction detail (its raw JSON text).
 pub(crate) fn parse_detail(raw: &str) -> Result<Parsed, String> {
     let detail: DetailFields<'_> = serde_json::from_str(raw).map_err(|e| e.to_string())?;
@@ -266,14 +227,14 @@ pub(crate) fn parse_detail(raw: &str) -> Result<Parsed, String> {
         .transaction_amount
         .as_ref()
         .ok_or("no `transaction_amount`")?;
-    let code_text = money
-        .currency_code
-        .as_deref()
-        .ok_or("`transaction_amount` has no currency")?;
-    let currency = Currency::parse(code_text).map_err(|e| e.to_string())?;
-    let amount = amount_of(&info.transaction_amount, currency, "transaction_amount")?
-        .ok_or("no `transaction_amount`")?;
-    let fee = amount_of(&info.fee_amount, currency, "fee_amount")?.unwrap_or(0);
+    let currency = money.currency("transaction_amount")?;
+    let amount = money.units_in(currency, "transaction_amount")?;
+    let fee = info
+        .fee_amount
+        .as_ref()
+        .map(|f| f.units_in(currency, "fee_amount"))
+        .transpose()?
+        .unwrap_or(0);
     let status = info.transaction_status.as_deref().unwrap_or_default();
     let reference = text(&info.paypal_reference_id);
     let group = code.get(..3).unwrap_or_default();
@@ -632,15 +593,7 @@ mod tests {
     }
 
     #[test]
-    fn dates_with_paypals_offset_forms() {
-        assert_eq!(parse_time("2024-05-01T10:00:00Z"), Some(1_714_557_600));
-        assert_eq!(parse_time("2024-05-01T10:00:00+0000"), Some(1_714_557_600));
-        assert_eq!(parse_time("2024-05-01T03:00:00-07:00"), Some(1_714_557_600));
-        assert_eq!(
-            parse_time("2024-05-01T03:00:00.5-0700"),
-            Some(1_714_557_600)
-        );
-        assert_eq!(parse_time("2024-05-01"), None);
+    fn search_dates_are_rfc3339_in_utc() {
         assert_eq!(rfc3339(1_714_557_600), "2024-05-01T10:00:00Z");
     }
 

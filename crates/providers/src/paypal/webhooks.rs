@@ -8,51 +8,14 @@
 //! delivered (its bytes, not a re-serialised copy): the signature covers the body, and a
 //! re-encoding that changes a number's or a string's spelling would fail it.
 
+use async_trait::async_trait;
 use serde::Serialize;
 use serde_json::value::RawValue;
 
+use super::fields::parse_time;
 use super::{Call, PayPalPayments, api_error, unreadable};
+use crate::webhooks::{EventSummary, PayPalTransmission, VerifyPayPalWebhook};
 use crate::{ProviderError, ProviderErrorKind};
-
-/// The signature headers of one webhook delivery.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct WebhookHeaders {
-    pub auth_algo: String,
-    pub cert_url: String,
-    pub transmission_id: String,
-    pub transmission_sig: String,
-    pub transmission_time: String,
-}
-
-impl WebhookHeaders {
-    /// Reads them from a delivery's headers (names in any case); a missing one is an
-    /// `InvalidRequest` naming it (such a delivery is not PayPal's).
-    pub fn from_headers(headers: &reqwest::header::HeaderMap) -> Result<Self, ProviderError> {
-        let get = |name: &str| {
-            headers
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .map(str::trim)
-                .filter(|v| !v.is_empty())
-                .map(str::to_string)
-                .ok_or_else(|| {
-                    ProviderError::new(
-                        ProviderErrorKind::InvalidRequest,
-                        format!(
-                            "The webhook delivery has no {name} header; it is not from PayPal."
-                        ),
-                    )
-                })
-        };
-        Ok(WebhookHeaders {
-            auth_algo: get("paypal-auth-algo")?,
-            cert_url: get("paypal-cert-url")?,
-            transmission_id: get("paypal-transmission-id")?,
-            transmission_sig: get("paypal-transmission-sig")?,
-            transmission_time: get("paypal-transmission-time")?,
-        })
-    }
-}
 
 #[derive(Serialize)]
 struct VerifyRequest<'a> {
@@ -65,13 +28,13 @@ struct VerifyRequest<'a> {
     webhook_event: &'a RawValue,
 }
 
-impl PayPalPayments {
-    /// Whether PayPal vouches for a delivery of `event_body` with `headers` to webhook
-    /// `webhook_id`. A body that is not JSON is no PayPal event: `false` without asking.
-    pub async fn verify_webhook_signature(
+#[async_trait]
+impl VerifyPayPalWebhook for PayPalPayments {
+    /// A body that is not JSON is no PayPal event: `false` without asking.
+    async fn verify_webhook(
         &self,
-        headers: &WebhookHeaders,
         webhook_id: &str,
+        headers: &PayPalTransmission,
         event_body: &[u8],
     ) -> Result<bool, ProviderError> {
         let Ok(event) = serde_json::from_slice::<&RawValue>(event_body) else {
@@ -116,6 +79,23 @@ impl PayPalPayments {
     }
 }
 
+/// A PayPal event's id (`WH-…`), type and creation time (`create_time`), from a verified
+/// body (https://developer.paypal.com/api/rest/webhooks/event-names/ shows the envelope).
+pub fn webhook_event_summary(body: &[u8]) -> Option<EventSummary> {
+    #[derive(serde::Deserialize)]
+    struct Event {
+        id: String,
+        event_type: Option<String>,
+        create_time: Option<String>,
+    }
+    let event: Event = serde_json::from_slice(body).ok()?;
+    Some(EventSummary {
+        created: event.create_time.as_deref().and_then(parse_time),
+        id: event.id,
+        event_type: event.event_type,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -143,18 +123,32 @@ mod tests {
                 v.parse().unwrap(),
             );
         }
-        let err = WebhookHeaders::from_headers(&map).unwrap_err();
-        assert!(
-            err.message.contains("paypal-transmission-time"),
-            "{}",
-            err.message
+        let read = |map: &reqwest::header::HeaderMap| {
+            PayPalTransmission::from_headers(|name| map.get(name).and_then(|v| v.to_str().ok()))
+        };
+        let err = read(&map).unwrap_err();
+        assert_eq!(
+            err,
+            crate::webhooks::WebhookError::MissingSignature {
+                header: "PAYPAL-TRANSMISSION-TIME"
+            }
         );
         map.insert(
             "paypal-transmission-time",
             "2016-02-18T20:01:35Z".parse().unwrap(),
         );
-        let h = WebhookHeaders::from_headers(&map).unwrap();
+        let h = read(&map).unwrap();
         assert_eq!(h.auth_algo, "SHA256withRSA");
         assert_eq!(h.transmission_time, "2016-02-18T20:01:35Z");
+    }
+
+    #[test]
+    fn an_event_summary_has_its_id_type_and_time() {
+        let body = br#"{"id":"WH-2WR32451HC0233532-67976317FL4543714","create_time":"2024-05-01T10:00:00.000Z","event_type":"PAYMENT.CAPTURE.REFUNDED","resource":{}}"#;
+        let s = webhook_event_summary(body).unwrap();
+        assert_eq!(s.id, "WH-2WR32451HC0233532-67976317FL4543714");
+        assert_eq!(s.event_type.as_deref(), Some("PAYMENT.CAPTURE.REFUNDED"));
+        assert_eq!(s.created, Some(1_714_557_600));
+        assert_eq!(webhook_event_summary(br#"{"event_type":"X"}"#), None);
     }
 }

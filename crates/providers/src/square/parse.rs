@@ -340,6 +340,10 @@ pub fn payment(raw: &str, warnings: &mut Vec<String>) -> Parsed<PaymentRecord> {
         net_minor: fee.map(|f| amount - f),
         method,
         customer_email: email,
+        // Square takes payments only in the location's own currency and settles them in it
+        // (it does not convert currencies for sellers): there is no conversion to record.
+        // `approved_money` differs from `amount_money` only for a partial authorization (a
+        // card that approved less), still in the same currency, so it is no settlement.
         settlement: None,
     })
 }
@@ -575,7 +579,8 @@ pub fn customer(raw: &str, _warnings: &mut Vec<String>) -> Parsed<CustomerRecord
 }
 
 /// One subscription (stored verbatim). Its plan's name, price and cadence live in Square's
-/// catalog (not read): the price is known only when the subscription overrides it.
+/// catalog: the subscriptions stream adds them (`catalog.rs`); here the price is known only
+/// when the subscription overrides it.
 pub fn subscription(raw: &str, warnings: &mut Vec<String>) -> Parsed<SubscriptionRecord> {
     let o = value_of(raw)?;
     let id = text(&o, "id")

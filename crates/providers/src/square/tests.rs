@@ -9,7 +9,8 @@ use std::sync::Mutex;
 use switchboard_sandbox::{Sandbox, SandboxConfig, SquareFault};
 
 const SCOPES: &str = "MERCHANT_PROFILE_READ PAYMENTS_READ PAYMENTS_WRITE CUSTOMERS_READ \
-     PAYOUTS_READ DISPUTES_READ SUBSCRIPTIONS_READ SUBSCRIPTIONS_WRITE ORDERS_READ ORDERS_WRITE";
+     PAYOUTS_READ DISPUTES_READ SUBSCRIPTIONS_READ SUBSCRIPTIONS_WRITE ORDERS_READ ORDERS_WRITE \
+     ITEMS_READ";
 const REDIRECT: &str = "http://127.0.0.1:53682/oauth/callback";
 
 async fn sandbox() -> Sandbox {
@@ -386,6 +387,94 @@ async fn payment_links_and_cancels() {
     assert_eq!(e.kind, ProviderErrorKind::InvalidRequest);
 }
 
+#[tokio::test]
+async fn a_grant_without_the_write_scopes_says_to_reconnect_for_the_feature() {
+    // The feature keys the messages name are the catalogue's incremental grants, with the
+    // scopes Square asks for.
+    let grants = switchboard_core::catalogue::provider("square")
+        .and_then(|p| p.oauth)
+        .unwrap()
+        .incremental;
+    let scopes_of = |feature: &str| {
+        grants
+            .iter()
+            .find(|g| g.feature == feature)
+            .unwrap_or_else(|| panic!("no grant {feature}"))
+            .scopes
+    };
+    assert!(scopes_of(PAYMENT_LINKS_GRANT).contains(&"ORDERS_WRITE"));
+    assert!(scopes_of(CANCEL_SUBSCRIPTIONS_GRANT).contains(&"SUBSCRIPTIONS_WRITE"));
+
+    let sb = sandbox().await;
+    // What a connection made with the catalogue's least scopes holds.
+    let least = "MERCHANT_PROFILE_READ PAYMENTS_READ PAYMENTS_WRITE CUSTOMERS_READ PAYOUTS_READ \
+                 DISPUTES_READ SUBSCRIPTIONS_READ";
+    let older = adapter(
+        &sb,
+        Arc::new(FixedToken(SecretString::new(sign_in(&sb, least).await))),
+    );
+    let request = PaymentLinkRequest {
+        amount_minor: 5_000,
+        currency: "USD".into(),
+        currency_exponent: 2,
+        description: "Deposit".into(),
+        customer_email: None,
+        idempotency_key: "switchboard-link-9".into(),
+        outbox_id: "0190f0a0-0000-7000-8000-00000000000c".into(),
+    };
+    let e = older.create_payment_link(&request).await.unwrap_err();
+    assert_eq!(
+        (e.kind, e.http_status, e.provider_code.as_deref()),
+        (
+            ProviderErrorKind::InvalidRequest,
+            Some(403),
+            Some("INSUFFICIENT_SCOPES")
+        ),
+        "a refusal, not a reason to mark the connection: {e:?}"
+    );
+    assert!(
+        e.message.contains("create payment links")
+            && e.message.contains("--for payment_links")
+            && e.message.contains("ORDERS_WRITE"),
+        "{}",
+        e.message
+    );
+    let e = older.find_payment_link("x").await.unwrap_err();
+    assert!(e.message.contains("--for payment_links"), "{}", e.message);
+    assert!(sb.square().snapshot().payment_links.is_empty());
+
+    let active = sb
+        .square()
+        .snapshot()
+        .subscriptions
+        .into_iter()
+        .find(|s| s["status"] == "ACTIVE" && s.get("canceled_date").is_none())
+        .unwrap();
+    let e = older
+        .cancel_at_period_end(active["id"].as_str().unwrap(), "k")
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind, ProviderErrorKind::InvalidRequest);
+    assert!(
+        e.message.contains("end subscriptions")
+            && e.message.contains("--for cancel_subscriptions")
+            && e.message.contains("SUBSCRIPTIONS_WRITE"),
+        "{}",
+        e.message
+    );
+    // A stream keeps the general words.
+    let e = adapter(
+        &sb,
+        Arc::new(FixedToken(SecretString::new(
+            sign_in(&sb, "MERCHANT_PROFILE_READ").await,
+        ))),
+    )
+    .fetch_page("refunds", &PageRequest::default())
+    .await
+    .unwrap_err();
+    assert!(e.message.starts_with(MISSING_PERMISSION), "{}", e.message);
+}
+
 /// Hands out `tokens` in turn: the first, then the next on each renewal.
 struct Rotating {
     tokens: Mutex<Vec<String>>,
@@ -519,4 +608,111 @@ fn amounts_keys_and_errors() {
         (e.kind, e.provider_code.as_deref()),
         (ProviderErrorKind::InvalidRequest, Some("INVALID_CURSOR"))
     );
+}
+
+/// The subscriptions stream reads each page's plan variations in one catalog request: name,
+/// price (the next charge's phase, or the subscription's own price) and cadence.
+#[tokio::test]
+async fn subscriptions_carry_their_plans_name_price_and_cadence() {
+    let sb = sandbox().await;
+    let square = signed_in(&sb).await;
+    let pages = pull(&square, "subscriptions", None).await;
+    let all: Vec<&SubscriptionRecord> = records(&pages)
+        .into_iter()
+        .filter_map(|r| match r {
+            Record::Subscription(s) => Some(s),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(all.len(), 6);
+    assert!(pages.iter().all(|p| p.warnings.is_empty()), "{pages:?}");
+    let counters = sb.square().counters();
+    assert_eq!(
+        counters.route("POST /v2/catalog/batch-retrieve"),
+        counters.route("POST /v2/subscriptions/search"),
+        "one catalog request per page"
+    );
+    let shown = |s: &SubscriptionRecord| {
+        (
+            s.description.clone().unwrap_or_default(),
+            s.amount_minor,
+            s.currency.clone(),
+            s.interval.clone(),
+            s.interval_count,
+        )
+    };
+    let mut got: Vec<_> = all.iter().map(|s| shown(s)).collect();
+    got.sort();
+    let usd = |a| (Some(a), Some("USD".to_string()));
+    let row = |name: &str, (amount, currency): (Option<i64>, Option<String>), unit: &str, n| {
+        (
+            name.to_string(),
+            amount,
+            currency,
+            Some(unit.to_string()),
+            Some(n),
+        )
+    };
+    let mut want = vec![
+        row("Coffee club (Monthly)", usd(1_500), "month", 1),
+        row("Coffee club (Annual)", usd(15_000), "year", 1),
+        // Its own price (49.00) wins over the plan's; it is past the free weeks: monthly.
+        row(
+            "Pro plan (Monthly, first two weeks free)",
+            usd(4_900),
+            "month",
+            1,
+        ),
+        // Not started: its first charge is in the free phase.
+        row(
+            "Pro plan (Monthly, first two weeks free)",
+            usd(0),
+            "week",
+            1,
+        ),
+        // Priced by what is ordered: no amount.
+        row("Build your own box (Quarterly)", (None, None), "month", 3),
+        row(
+            "Tea of the month (Monthly)",
+            (Some(3_000), Some("JPY".into())),
+            "month",
+            1,
+        ),
+    ];
+    want.sort();
+    assert_eq!(got, want);
+    let yen = all
+        .iter()
+        .find(|s| s.currency.as_deref() == Some("JPY"))
+        .unwrap();
+    assert_eq!(yen.currency_exponent, Some(0));
+
+    // A grant without ITEMS_READ: the subscriptions still sync, without plans, and say why.
+    let narrow = sign_in(&sb, &SCOPES.replace(" ITEMS_READ", "")).await;
+    let narrow = adapter(&sb, Arc::new(FixedToken(SecretString::new(narrow))));
+    let pages = pull(&narrow, "subscriptions", None).await;
+    assert_eq!(records(&pages).len(), 6);
+    assert!(records(&pages).iter().all(|r| match r {
+        Record::Subscription(s) => s.interval.is_none() && s.description.is_none(),
+        _ => false,
+    }));
+    let warnings: Vec<&String> = pages.iter().flat_map(|p| &p.warnings).collect();
+    assert!(
+        !warnings.is_empty() && warnings.iter().all(|w| w.contains("ITEMS_READ")),
+        "{warnings:?}"
+    );
+
+    // Cancelling answers the subscription with its plan too.
+    let active = all
+        .iter()
+        .find(|s| {
+            s.status == "active" && !s.cancel_at_period_end && s.currency.as_deref() == Some("USD")
+        })
+        .unwrap();
+    let cancelled = square
+        .cancel_at_period_end(&active.external_id, "key-1")
+        .await
+        .unwrap();
+    assert!(cancelled.cancel_at_period_end);
+    assert_eq!(shown(&cancelled), shown(active));
 }

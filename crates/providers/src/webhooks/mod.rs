@@ -163,17 +163,19 @@ impl PayPalTransmission {
 /// How a PayPal event is verified: PayPal signs with its own certificate and checks the
 /// signature through `POST /v1/notifications/verify-webhook-signature` (answer
 /// `verification_status: SUCCESS | FAILURE`), with the connection's credentials. The PayPal
-/// adapter implements this; the receiver refuses PayPal events until one is wired.
+/// adapter implements this (`paypal/webhooks.rs`).
 #[async_trait]
 pub trait VerifyPayPalWebhook: Send + Sync {
-    /// `Ok` when PayPal answers `SUCCESS` for this event, its headers and `webhook_id` (the id
-    /// of the webhook registered in the PayPal app, not a secret).
+    /// `Ok(true)` when PayPal answers `SUCCESS` for this event, its headers and `webhook_id`
+    /// (the id of the webhook registered in the PayPal app, not a secret), `Ok(false)` for
+    /// `FAILURE`; `Err` when PayPal could not be asked or refused the question (the receiver
+    /// then answers so that PayPal delivers the event again).
     async fn verify_webhook(
         &self,
         webhook_id: &str,
         transmission: &PayPalTransmission,
         body: &[u8],
-    ) -> Result<(), WebhookError>;
+    ) -> Result<bool, crate::ProviderError>;
 }
 
 /// What a verified event says about itself: its id (for replay checks) and type.

@@ -37,6 +37,7 @@ mod api;
 mod ledger;
 mod orders;
 mod payments;
+mod plans;
 mod search;
 mod subscriptions;
 mod webhooks;
@@ -260,6 +261,8 @@ async fn handle(
     let debug_id = hex(&mut ctl.state().rng, 13);
     let response = if uri.path() == "/v1/oauth2/token" && method == Method::POST {
         ctl.token(&headers, &body, &debug_id)
+    } else if uri.path() == orders::CHECKOUT_PATH && method == Method::GET {
+        orders::checkout_page(&ctl, &uri)
     } else {
         api::handle(&ctl, &method, &uri, &headers, &body, &debug_id)
     };

@@ -3,6 +3,7 @@
 
 use serde_json::{Value, json};
 
+use super::catalog::{self, CatalogPlan};
 use super::wire::{date, money, time_ms, time_s};
 use crate::seed::{self, PRODUCTS, Person, SeedRng};
 
@@ -221,6 +222,8 @@ pub(crate) struct SquareData {
     pub(crate) payouts: Vec<Payout>,
     pub(crate) subscriptions: Vec<Subscription>,
     pub(crate) payment_links: Vec<PaymentLink>,
+    /// The seller's subscription plans (the Catalog API).
+    pub(crate) catalog: Vec<CatalogPlan>,
 }
 
 /// Square's fee on a processed payment: 2.6% + 10¢ (US), 3.25% (Japan), 1.75% + 10c (Ireland).
@@ -311,6 +314,7 @@ impl SquareData {
             payouts: Vec::new(),
             subscriptions: Vec::new(),
             payment_links: Vec::new(),
+            catalog: Vec::new(),
         };
         data.generate_customers(24);
         // (first day, last day) of each location's sales, in days before the reference time.
@@ -684,15 +688,24 @@ impl SquareData {
     fn generate_subscriptions(&mut self) {
         let main = self.locations[0].clone();
         let tokyo = self.locations[1].clone();
-        let plans: [(&'static str, Price, &Location); 6] = [
-            ("ACTIVE", Some((1_500, "USD")), &main),
-            ("ACTIVE", Some((4_900, "USD")), &main),
-            ("PAUSED", None, &main),
-            ("CANCELED", Some((1_500, "USD")), &main),
-            ("PENDING", None, &main),
-            ("ACTIVE", Some((3_000, "JPY")), &tokyo),
+        let mut catalog_rng = self.rng.clone();
+        self.catalog = catalog::generate(&mut catalog_rng, self.reference_ms);
+        // (status, the subscription's own price, location, plan variation): one of them
+        // overrides its plan's price; the pending one is in its plan's free first phase.
+        let plans: [(&'static str, Price, &Location, (usize, usize)); 6] = [
+            ("ACTIVE", None, &main, catalog::COFFEE_MONTHLY),
+            (
+                "ACTIVE",
+                Some((4_900, "USD")),
+                &main,
+                catalog::PRO_WITH_TRIAL,
+            ),
+            ("PAUSED", None, &main, catalog::BUILD_A_BOX),
+            ("CANCELED", None, &main, catalog::COFFEE_ANNUAL),
+            ("PENDING", None, &main, catalog::PRO_WITH_TRIAL),
+            ("ACTIVE", None, &tokyo, catalog::TOKYO_TEA),
         ];
-        for (n, (status, price, location)) in plans.into_iter().enumerate() {
+        for (n, (status, price, location, (plan, variation))) in plans.into_iter().enumerate() {
             let customer = self.customers[(n * 5 + 2) % self.customers.len()].clone();
             let created = customer.created_ms + self.rng.range(DAY_MS, 60 * DAY_MS);
             let start = seed::day_start(created / 1000) * 1000 + DAY_MS;
@@ -700,7 +713,7 @@ impl SquareData {
                 id: uuid(&mut self.rng),
                 location_id: location.id.clone(),
                 customer_id: customer.id.clone(),
-                plan_variation_id: upper_id(&mut self.rng, 24),
+                plan_variation_id: self.catalog[plan].variations[variation].id.clone(),
                 start_ms: if status == "PENDING" {
                     seed::day_start(self.reference_ms / 1000) * 1000 + 10 * DAY_MS
                 } else {

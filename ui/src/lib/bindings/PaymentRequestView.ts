@@ -2,13 +2,28 @@
 
 export type PaymentRequestView = { id: string, connection_id: string, connection: string, provider: string, amount_minor: number, currency: string, currency_exponent: number, description: string, customer_email: string | null, 
 /**
- * `queued`, `sending`, `created`, `failed`.
+ * The link: `queued`, `sending` (being made), `created` (ready, waiting for the
+ * customer), `failed` (could not be made). Then what came of it: `approved` (PayPal: the
+ * customer approved and Switchboard is capturing the money; `error` says why when that
+ * is stuck), `paid` (the money is taken: `payment_external_id`), `expired` (it can no
+ * longer be paid: voided, or older than PayPal's 29 days; `error` says why). Stripe and
+ * Square links collect by themselves and stay `created`: their payments arrive with a
+ * sync.
  */
 status: string, 
 /**
  * The link to give the customer, once created.
  */
-url: string | null, external_id: string | null, error: string | null, 
+url: string | null, 
+/**
+ * The provider's link, order or session id.
+ */
+external_id: string | null, 
+/**
+ * The payment the request became, once `paid` (PayPal: the capture id, which the
+ * payments list shows under the same id).
+ */
+payment_external_id: string | null, error: string | null, 
 /**
  * The connection that was unavailable when this one was used instead.
  */

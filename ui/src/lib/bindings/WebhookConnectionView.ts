@@ -30,6 +30,11 @@ has_previous_secret: boolean,
  */
 notification_url: string | null, 
 /**
+ * PayPal: the id of the webhook registered in the PayPal app (not a secret), which
+ * PayPal's signature check needs; `None` until set.
+ */
+webhook_id: string | null, 
+/**
  * Whether the receiver can verify this provider's events.
  */
 supported: boolean, 

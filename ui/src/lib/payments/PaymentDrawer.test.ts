@@ -1,4 +1,4 @@
-import { fireEvent, render, screen, waitFor, within } from "@testing-library/svelte";
+import { cleanup, fireEvent, render, screen, waitFor, within } from "@testing-library/svelte";
 import { describe, expect, it, vi } from "vitest";
 import { callsOf, mockCommands } from "../../test/ipc";
 import {
@@ -150,6 +150,35 @@ describe("payment drawer", () => {
     expect(drawer.textContent).toContain("ada@example.com");
     expect(drawer.textContent).toContain(formatMoney(66, "EUR", 2));
     expect(drawer.textContent).toContain(formatMoney(1168, "EUR", 2));
+  });
+
+  it("shows what a converted payment settled as, at the provider's rate", async () => {
+    const converted = payment(1, {
+      amount_minor: 1000,
+      currency: "JPY",
+      currency_exponent: 0,
+      settled_as: { amount_minor: 671, currency: "USD", currency_exponent: 2, exchange_rate: "0.006712" },
+    });
+    const { drawer } = open(paymentDetail(1, { payment: converted }));
+    const settled = await within(drawer).findByTestId("settled-as");
+    expect(settled.textContent).toContain(formatMoney(671, "USD", 2));
+    expect(settled.textContent).toContain("(rate: 1 JPY = 0.006712 USD)");
+    expect(settled.previousElementSibling?.textContent).toBe("Settled as");
+  });
+
+  it("shows a settlement without a rate when the provider states none, and none when not converted", async () => {
+    const converted = payment(1, {
+      currency: "USD",
+      settled_as: { amount_minor: 915, currency: "EUR", currency_exponent: 2, exchange_rate: null },
+    });
+    const { drawer } = open(paymentDetail(1, { payment: converted }));
+    const settled = await within(drawer).findByTestId("settled-as");
+    expect(settled.textContent?.trim()).toBe(formatMoney(915, "EUR", 2));
+    cleanup();
+    const plain = open(paymentDetail(2, { payment: payment(2) }));
+    await within(plain.drawer).findByTestId("payment-timeline");
+    expect(within(plain.drawer).queryByTestId("settled-as")).toBeNull();
+    expect(plain.drawer.textContent).not.toContain("Settled as");
   });
 
   it("loads a payment it only has the id of", async () => {

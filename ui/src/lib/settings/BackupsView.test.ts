@@ -49,6 +49,8 @@ function setup(handlers: Record<string, Handler>) {
       connections: [],
     }),
     list_webhook_events: () => [],
+    // And the Payment requests section.
+    payment_request_settings: () => ({ return_url: null }),
     ...handlers,
   });
   const app = new AppState();

@@ -7,9 +7,6 @@ import { AppState } from "../state/app.svelte";
 import { callsOf, deferred, mockCommands, type Handler } from "../../test/ipc";
 import WebhooksView from "./WebhooksView.svelte";
 
-const PAYPAL_REASON =
-  "PayPal signs its events with its own certificate, and they are verified through PayPal's API, which Switchboard does not call yet. Polling keeps this connection up to date.";
-
 function hook(overrides: Partial<WebhookConnectionView> = {}): WebhookConnectionView {
   const connectionId = overrides.connection_id ?? "conn-stripe";
   return {
@@ -21,6 +18,7 @@ function hook(overrides: Partial<WebhookConnectionView> = {}): WebhookConnection
     has_secret: false,
     has_previous_secret: false,
     notification_url: null,
+    webhook_id: null,
     supported: true,
     unsupported_reason: null,
     ...overrides,
@@ -30,14 +28,9 @@ function hook(overrides: Partial<WebhookConnectionView> = {}): WebhookConnection
 const square = (overrides: Partial<WebhookConnectionView> = {}) =>
   hook({ connection_id: "conn-square", connection: "Shop", provider: "square", provider_name: "Square", ...overrides });
 
-const paypal = hook({
-  connection_id: "conn-paypal",
-  connection: "PayPal",
-  provider: "paypal",
-  provider_name: "PayPal",
-  supported: false,
-  unsupported_reason: PAYPAL_REASON,
-});
+const paypalWith = (overrides: Partial<WebhookConnectionView> = {}) =>
+  hook({ connection_id: "conn-paypal", connection: "PayPal", provider: "paypal", provider_name: "PayPal", ...overrides });
+const paypal = paypalWith();
 
 function settings(overrides: Partial<WebhookSettingsView> = {}): WebhookSettingsView {
   return {
@@ -277,14 +270,59 @@ describe("settings → webhooks", () => {
     expect(within(stripe).getByTestId("webhook-secret-input")).toBeTruthy();
   });
 
-  it("lists PayPal as not supported yet, with the reason and nothing to set", async () => {
-    setup();
+  it("asks PayPal for its webhook ID, not a secret, sends it trimmed and shows it", async () => {
+    const saved = deferred<WebhookSettingsView>();
+    const { calls } = setup({ set_paypal_webhook_id: () => saved.promise });
     await screen.findAllByTestId("webhook-connection");
     const pp = row("conn-paypal");
-    expect(within(pp).getByTestId("webhook-unsupported").textContent).toContain("Not supported yet");
-    expect(pp.textContent).toContain("verified through PayPal's API");
-    expect(within(pp).queryByTestId("webhook-endpoint")).toBeNull();
+    expect(within(pp).getByTestId("webhook-endpoint").textContent).toBe("http://127.0.0.1:8723/webhooks/conn-paypal");
+    expect(within(pp).queryByTestId("webhook-unsupported")).toBeNull();
     expect(within(pp).queryByTestId("webhook-secret-open")).toBeNull();
+    const state = within(pp).getByTestId("webhook-id-set");
+    expect(state.dataset.set).toBe("false");
+    expect(state.textContent).toContain("events are refused until you give it");
+    const open = within(pp).getByTestId("webhook-id-open");
+    expect(open.textContent?.trim()).toBe("Set webhook ID…");
+    await fireEvent.click(open);
+    const input = within(pp).getByTestId("webhook-id-input") as HTMLInputElement;
+    expect(input.type).toBe("text");
+    expect(pp.textContent).toContain("it is not a secret");
+
+    // Nothing empty is sent.
+    await fireEvent.click(within(pp).getByTestId("webhook-id-save"));
+    expect((await within(pp).findByTestId("webhook-id-error")).textContent).toContain("Paste the webhook ID first.");
+    expect(callsOf(calls, "set_paypal_webhook_id")).toEqual([]);
+
+    await fireEvent.input(input, { target: { value: "  3X188233PA171014C " } });
+    await fireEvent.click(within(pp).getByTestId("webhook-id-save"));
+    expect(callsOf(calls, "set_paypal_webhook_id")).toEqual([{ connection: "conn-paypal", webhookId: "3X188233PA171014C" }]);
+    expect(callsOf(calls, "set_webhook_secret")).toEqual([]);
+    saved.resolve(settings({ connections: [hook(), square(), paypalWith({ webhook_id: "3X188233PA171014C" })] }));
+    await waitFor(() => expect(within(row("conn-paypal")).getByTestId("webhook-id-set").dataset.set).toBe("true"));
+    const after = row("conn-paypal");
+    expect(within(after).getByTestId("webhook-id").textContent).toBe("3X188233PA171014C");
+    expect(within(after).queryByTestId("webhook-id-input")).toBeNull();
+    expect(within(after).getByTestId("webhook-id-open").textContent?.trim()).toBe("Change webhook ID…");
+    expect(screen.getByTestId("webhooks-notice").textContent).toContain("Webhook ID saved for PayPal.");
+  });
+
+  it("shows a refused PayPal webhook ID's error and keeps what was typed", async () => {
+    const message = '"not an id" is not a PayPal webhook ID: copy the ID PayPal shows for the webhook.';
+    const { calls } = setup({
+      get_webhook_settings: () => settings({ connections: [hook(), square(), paypalWith({ webhook_id: "3X188233PA171014C" })] }),
+      set_paypal_webhook_id: () => Promise.reject({ code: "invalid_input", message, retryable: false }),
+    });
+    await screen.findAllByTestId("webhook-connection");
+    const pp = row("conn-paypal");
+    await fireEvent.click(within(pp).getByTestId("webhook-id-open"));
+    const input = within(pp).getByTestId("webhook-id-input") as HTMLInputElement;
+    // The form starts from the ID set.
+    expect(input.value).toBe("3X188233PA171014C");
+    await fireEvent.input(input, { target: { value: "not an id" } });
+    await fireEvent.click(within(pp).getByTestId("webhook-id-save"));
+    await waitFor(() => expect(within(pp).getByTestId("webhook-id-error").textContent).toContain("is not a PayPal webhook ID"));
+    expect(input.value).toBe("not an id");
+    expect(callsOf(calls, "set_paypal_webhook_id")).toHaveLength(1);
   });
 
   it("lists recent events, accepted and rejected with the reason, and reloads them after a sync", async () => {

@@ -68,6 +68,24 @@ describe("subscriptions", () => {
     expect(screen.getByTestId("subscriptions-count").textContent).toContain("2 subscriptions");
   });
 
+  it("shows a plan's name and cadence when it is priced by what is ordered", async () => {
+    setup({
+      list_subscriptions: () => [
+        subscription({
+          description: "Build your own box (Quarterly)",
+          amount_minor: null,
+          currency: null,
+          currency_exponent: null,
+          interval: "month",
+          interval_count: 3,
+        }),
+      ],
+    });
+    const [only] = await screen.findAllByTestId("subscription-row");
+    const cells = Array.from(only!.querySelectorAll("th, td")).map((c) => text(c as HTMLElement));
+    expect(cells.slice(1, 3)).toEqual(["Build your own box (Quarterly)", "every 3 months"]);
+  });
+
   it("filters by payment connection", async () => {
     const { calls } = setup();
     await screen.findAllByTestId("subscription-row");

@@ -30,11 +30,17 @@ export function subscriptionStatus(status: string): StatusLook {
   };
 }
 
-/** "€12.00 / month", "€30.00 every 3 months", "€12.00" (no interval known), "—" (no amount). */
+/**
+ * "€12.00 / month", "€30.00 every 3 months", "€12.00" (no interval known), "every 3 months"
+ * (a plan priced by what is ordered: no fixed amount), "—" (nothing known).
+ */
 export function priceOf(s: Pick<SubscriptionView, "amount_minor" | "currency" | "currency_exponent" | "interval" | "interval_count">): string {
-  if (s.amount_minor === null || s.currency === null || s.currency_exponent === null) return "—";
+  const count = s.interval_count ?? 1;
+  if (s.amount_minor === null || s.currency === null || s.currency_exponent === null) {
+    if (!s.interval) return "—";
+    return count === 1 ? `every ${s.interval}` : `every ${count} ${s.interval}s`;
+  }
   const money = formatMoney(s.amount_minor, s.currency, s.currency_exponent);
   if (!s.interval) return money;
-  const count = s.interval_count ?? 1;
   return count === 1 ? `${money} / ${s.interval}` : `${money} every ${count} ${s.interval}s`;
 }

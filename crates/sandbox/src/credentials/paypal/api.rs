@@ -4,7 +4,7 @@
 //! - Orders v2 create, show and capture ([`super::orders`]);
 //! - Payments v2 show capture, refund capture, show refund ([`super::payments`]);
 //! - Subscriptions v1 show and cancel ([`super::subscriptions`]); PayPal has no call that lists
-//!   subscriptions;
+//!   subscriptions; plans show ([`super::plans`]);
 //! - Webhooks v1 `POST /v1/notifications/verify-webhook-signature` ([`super::webhooks`]).
 //!
 //! Every call needs `Authorization: Bearer <token>` with a token the fake's token endpoint
@@ -41,6 +41,7 @@ pub(crate) enum Route {
     ShowRefund(String),
     ShowSubscription(String),
     CancelSubscription(String),
+    ShowPlan(String),
     VerifyWebhookSignature,
 }
 
@@ -57,6 +58,7 @@ impl Route {
             ("POST", ["v2", "payments", "captures", c, "refund"]) => Route::RefundCapture(id(c)),
             ("GET", ["v2", "payments", "refunds", r]) => Route::ShowRefund(id(r)),
             ("GET", ["v1", "billing", "subscriptions", s]) => Route::ShowSubscription(id(s)),
+            ("GET", ["v1", "billing", "plans", p]) => Route::ShowPlan(id(p)),
             ("POST", ["v1", "billing", "subscriptions", s, "cancel"]) => {
                 Route::CancelSubscription(id(s))
             }
@@ -79,6 +81,7 @@ impl Route {
             Route::ShowRefund(_) => "GET /v2/payments/refunds/{refund_id}",
             Route::ShowSubscription(_) => "GET /v1/billing/subscriptions/{id}",
             Route::CancelSubscription(_) => "POST /v1/billing/subscriptions/{id}/cancel",
+            Route::ShowPlan(_) => "GET /v1/billing/plans/{id}",
             Route::VerifyWebhookSignature => "POST /v1/notifications/verify-webhook-signature",
         }
     }
@@ -366,6 +369,7 @@ pub(crate) fn handle(
         Route::ShowRefund(id) => super::payments::show_refund(&mut call, id),
         Route::ShowSubscription(id) => super::subscriptions::show(&mut call, id),
         Route::CancelSubscription(id) => super::subscriptions::cancel(&mut call, id),
+        Route::ShowPlan(id) => super::plans::show(&mut call, id),
         Route::VerifyWebhookSignature => super::webhooks::verify(&mut call),
     };
     if route.is_post() && answer.status.is_success() && ledger.faults.lose_posts > 0 {

@@ -31,6 +31,16 @@ const BURST_BEFORE_END_DAYS: i64 = 75;
 /// Customers who buy (a pool, so people come back).
 const PAYERS: usize = 300;
 
+/// The seeded plans' names, one per seeded subscription.
+const PLAN_NAMES: [&str; 6] = [
+    "Basic membership",
+    "Pro membership",
+    "Club mensuel",
+    "Tea club",
+    "Yoga studio pass",
+    "Studio plus",
+];
+
 /// Decimal places PayPal uses for `currency`: none for JPY, HUF and TWD ("this currency does
 /// not support decimals", https://developer.paypal.com/api/rest/reference/currency-codes/),
 /// two for the others it supports.
@@ -234,6 +244,21 @@ pub(crate) struct Other {
     pub at: i64,
 }
 
+/// A billing plan (`GET /v1/billing/plans/{id}`): a regular monthly cycle at a fixed price,
+/// some after free trial months.
+#[derive(Clone, Debug)]
+pub(crate) struct Plan {
+    pub id: String,
+    pub product_id: String,
+    pub name: &'static str,
+    pub currency: String,
+    /// The regular cycle's fixed price, in PayPal units of `currency`.
+    pub amount: i64,
+    /// Free months before the regular cycle (a `TRIAL` cycle without a price), if any.
+    pub trial_months: Option<i64>,
+    pub created: i64,
+}
+
 #[derive(Clone, Debug)]
 pub(crate) struct Subscription {
     pub id: String,
@@ -256,7 +281,7 @@ pub(crate) struct Subscription {
 pub(crate) struct Order {
     pub id: String,
     pub intent: String,
-    /// `CREATED`, `PAYER_ACTION_REQUIRED`, `APPROVED`, `COMPLETED`.
+    /// `CREATED`, `PAYER_ACTION_REQUIRED`, `APPROVED`, `COMPLETED`, `VOIDED`.
     pub status: &'static str,
     pub currency: String,
     pub amount: i64,
@@ -325,6 +350,7 @@ pub(crate) struct Ledger {
     pub withdrawals: Vec<Withdrawal>,
     pub others: Vec<Other>,
     pub subscriptions: Vec<Subscription>,
+    pub plans: Vec<Plan>,
     pub orders: Vec<Order>,
     /// By (route, `PayPal-Request-Id`).
     pub replays: HashMap<(String, String), Replay>,
@@ -368,6 +394,7 @@ impl Ledger {
             withdrawals: Vec::new(),
             others: Vec::new(),
             subscriptions: Vec::new(),
+            plans: Vec::new(),
             orders: Vec::new(),
             replays: HashMap::new(),
             transmissions: HashMap::new(),
@@ -448,7 +475,8 @@ impl Ledger {
             ledger.record_refund(i, id, amount, at, None, None);
         }
 
-        // Subscriptions paid monthly, two of them cancelled since.
+        // Subscriptions paid monthly, two of them cancelled since; one plan starts with a free
+        // month.
         let plans: [(&str, i64); 6] = [
             ("USD", 999),
             ("USD", 1_900),
@@ -464,6 +492,17 @@ impl Ledger {
             let cancelled_at = (n % 3 == 1).then(|| rng.range(sub_start + 40 * DAY, end - DAY));
             let id = format!("I-{}", upper_alnum(&mut rng, 12));
             let plan_id = format!("P-{}", upper_alnum(&mut rng, 24));
+            // Each subscription on a plan of its own (names by position: no draw, so the
+            // seeded data is what it was before plans were served).
+            ledger.plans.push(Plan {
+                id: plan_id.clone(),
+                product_id: format!("PROD-{}", &plan_id[2..14]),
+                name: PLAN_NAMES[n],
+                currency: currency.to_string(),
+                amount,
+                trial_months: (n == 5).then_some(1),
+                created: created - 30 * DAY,
+            });
             let mut cycles = 0;
             let mut last = None;
             let mut at = sub_start;

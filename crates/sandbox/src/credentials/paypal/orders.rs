@@ -9,9 +9,16 @@
 //!   request names `payment_source.paypal` (its `experience_context`).
 //! - `PayPal-Request-Id` ("the server stores keys for 6 hours"): the same id answers with the
 //!   order the first request made, whatever the body.
-//! - Capture needs an approved order ([`PayPalControl::approve_order`] plays the buyer);
-//!   otherwise 422 `ORDER_NOT_APPROVED`, or `ORDER_ALREADY_CAPTURED`. It makes a capture
-//!   (with PayPal's fee) that Payments v2 and Transaction Search (`T0006`) then show.
+//! - The buyer's `approve` / `payer-action` link points at the fake's own listener
+//!   (`/checkoutnow?token=…`, PayPal's checkout page path): fetching it, as the customer's
+//!   browser would, approves the order (a random payer pays), and so does
+//!   [`PayPalControl::approve_order`]. [`PayPalControl::void_order`] plays PayPal voiding it.
+//! - Capture needs an approved order; otherwise 422 `ORDER_NOT_APPROVED` (also for a voided
+//!   order: PayPal does not document that refusal), or `ORDER_ALREADY_CAPTURED`. It makes a
+//!   capture (with PayPal's fee) that Payments v2 and Transaction Search (`T0006`, after the
+//!   search delay) then show under the same id. A capture repeated with the same
+//!   `PayPal-Request-Id` answers 200 with the first result ("if a duplicate response is
+//!   retried, returns the HTTP 200 OK status code", the spec's `orders.capture`).
 //! - `Prefer: return=representation` answers the whole order, the default only `id`,
 //!   `status` and `links`.
 //!
@@ -19,10 +26,14 @@
 //! items, shipping and the other payment sources.
 //!
 //! [`PayPalControl::approve_order`]: super::PayPalControl::approve_order
+//! [`PayPalControl::void_order`]: super::PayPalControl::void_order
 
-use axum::http::StatusCode;
+use axum::body::Body;
+use axum::http::{StatusCode, Uri, header};
+use axum::response::Response;
 use serde_json::{Value, json};
 
+use super::PayPalControl;
 use super::api::{
     Answer, Call, Detail, error, link, missing, money, not_found, request_id, unprocessable,
     wants_representation,
@@ -31,11 +42,12 @@ use super::ledger::{self, BadValue, Ledger, Order, Replay};
 use super::payments::{capture_json, minimal};
 use crate::credentials::rfc3339;
 
-/// Where the buyer approves (PayPal's sandbox checkout page).
-const CHECKOUT: &str = "https://www.sandbox.paypal.com/checkoutnow?token=";
+/// Where the buyer approves: PayPal's checkout page path, on the fake's listener.
+pub(crate) const CHECKOUT_PATH: &str = "/checkoutnow";
 
 fn order_json(ledger: &Ledger, o: &Order, base: &str) -> Value {
     let self_href = format!("{base}/v2/checkout/orders/{}", o.id);
+    let checkout = format!("{base}{CHECKOUT_PATH}?token={}", o.id);
     let mut unit = json!({
         "reference_id": o.reference_id,
         "amount": money(&o.currency, o.amount),
@@ -65,13 +77,13 @@ fn order_json(ledger: &Ledger, o: &Order, base: &str) -> Value {
     let links = match o.status {
         "CREATED" => vec![
             link(self_href.clone(), "self", "GET"),
-            link(format!("{CHECKOUT}{}", o.id), "approve", "GET"),
+            link(checkout.clone(), "approve", "GET"),
             link(self_href.clone(), "update", "PATCH"),
             link(format!("{self_href}/capture"), "capture", "POST"),
         ],
         "PAYER_ACTION_REQUIRED" => vec![
             link(self_href.clone(), "self", "GET"),
-            link(format!("{CHECKOUT}{}", o.id), "payer-action", "GET"),
+            link(checkout, "payer-action", "GET"),
         ],
         "APPROVED" => vec![
             link(self_href.clone(), "self", "GET"),
@@ -333,6 +345,67 @@ pub(crate) fn capture(call: &mut Call<'_>, id: &str) -> Answer {
     order.status = "COMPLETED";
     order.capture_id = Some(capture_id);
     order.updated = now;
-    remember(call, ROUTE, 201, id);
+    // What a repeat with this PayPal-Request-Id answers: the same order, 200 (the spec).
+    remember(call, ROUTE, 200, id);
     order_answer(call, StatusCode::CREATED, index)
+}
+
+/// The buyer's browser on PayPal's checkout page (`GET /checkoutnow?token=ORDER`): the buyer
+/// approves at once. A small HTML page either way, as a browser expects.
+pub(crate) fn checkout_page(ctl: &PayPalControl, uri: &Uri) -> Response {
+    let query: Vec<(String, String)> =
+        serde_urlencoded::from_str(uri.query().unwrap_or("")).unwrap_or_default();
+    let token = query
+        .iter()
+        .find(|(k, _)| k == "token")
+        .map(|(_, v)| v.as_str())
+        .unwrap_or("");
+    let (status, text) = if ctl.approve_order(token) {
+        (
+            StatusCode::OK,
+            "You approved the payment. You can close this page.",
+        )
+    } else {
+        match ctl.order_status(token).as_deref() {
+            Some("APPROVED" | "COMPLETED") => {
+                (StatusCode::OK, "You already approved this payment.")
+            }
+            Some(_) => (StatusCode::GONE, "This payment can no longer be approved."),
+            None => (StatusCode::NOT_FOUND, "There is no such payment."),
+        }
+    };
+    Response::builder()
+        .status(status)
+        .header(header::CONTENT_TYPE, "text/html; charset=utf-8")
+        .body(Body::from(format!(
+            "<!doctype html><title>PayPal (sandbox)</title><p>{text}</p>"
+        )))
+        .expect("valid response")
+}
+
+impl PayPalControl {
+    /// PayPal voids order `id` (an order left unpaid too long): it can no longer be approved
+    /// or captured. Returns whether there was such an order not yet captured.
+    pub fn void_order(&self, id: &str) -> bool {
+        let mut ledger = self.ledger();
+        let now = crate::seed::now_unix();
+        match ledger.orders.iter_mut().find(|o| o.id == id) {
+            Some(order) if order.status != "COMPLETED" => {
+                order.status = "VOIDED";
+                order.updated = now;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Captures made of order `id` (what money PayPal took for it): their ids.
+    pub fn captures_of_order(&self, id: &str) -> Vec<String> {
+        self.ledger()
+            .captures
+            .iter()
+            .filter(|c| c.order_id.as_deref() == Some(id))
+            .map(|c| c.id.clone())
+            .collect()
+    }
 }

@@ -9,7 +9,8 @@
 //! PayPal has no call that lists subscriptions (see `shared/specs/README.md`): their ids
 //! come from the `paypal_reference_id` of their payments in Transaction Search.
 //!
-//! Left out: plans (`plan` is not expanded), creating, suspending and activating.
+//! Left out: the `plan` expansion (plans are read on their own, `plans.rs`), creating,
+//! suspending and activating.
 
 use axum::http::StatusCode;
 use serde_json::{Value, json};
