@@ -886,14 +886,6 @@ impl Workspace {
             refunds::upsert(&tx, &conn_id, &issued.refund)?;
             if let Some(payment) = &issued.payment {
                 payments::upsert(&tx, &conn_id, payment)?;
-                // The provider's payment carries no settlement (Stripe's is on its balance
-                // transaction): join it again, as a sync does.
-                payments::settle_from_balance_transactions(
-                    &tx,
-                    &conn_id,
-                    std::slice::from_ref(payment),
-                    &[],
-                )?;
             }
             // A provider that returns no updated payment (PayPal): its refunds say how much.
             if let Some(payment) = issued.refund.payment_external_id.as_deref() {

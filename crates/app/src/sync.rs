@@ -531,12 +531,6 @@ impl RecordsByKind {
             .chain(self.payments.iter().map(|p| p.external_id.as_str()))
             .collect();
         payments::raise_refunded_from_refunds(tx, conn_id, &refunded)?;
-        payments::settle_from_balance_transactions(
-            tx,
-            conn_id,
-            &self.payments,
-            &self.balance_transactions,
-        )?;
         Ok(counts)
     }
 }

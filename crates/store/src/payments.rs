@@ -77,79 +77,34 @@ pub fn upsert(conn: &Connection, connection_id: &str, p: &PaymentRecord) -> Resu
     Ok(upsert_many(conn, connection_id, std::slice::from_ref(p))?.outcome())
 }
 
-/// Sets payments' settlement from their balance transactions: a Stripe charge and its balance
-/// transaction arrive in separate streams, in either order, so each side's upsert calls this
-/// (in its transaction) for the payments it touches: `payments` themselves and the payments
-/// that `balance_transactions` of a charge or payment name as their source. When both rows are
-/// stored, the settlement is the balance transaction's amount if it is in another currency
-/// than the payment (a conversion), else none. A payment whose balance transaction is not
-/// stored yet is left as it is. Fee and net are not copied: `fee_minor`/`net_minor` are in the
-/// payment's currency, and the dashboard already counts a Stripe fee from its balance
-/// transaction (migration 0013), so copying it would count it twice. Returns how many
-/// payments changed.
-pub fn settle_from_balance_transactions(
-    conn: &Connection,
-    connection_id: &str,
-    payments: &[PaymentRecord],
-    balance_transactions: &[BalanceTransactionRecord],
-) -> Result<usize> {
-    let ids: Vec<&str> = payments
-        .iter()
-        .map(|p| p.external_id.as_str())
-        .chain(
-            balance_transactions
-                .iter()
-                .filter(|b| matches!(b.kind.as_str(), "charge" | "payment"))
-                .filter_map(|b| b.source_external_id.as_deref()),
-        )
-        .collect();
-    if ids.is_empty() {
-        return Ok(0);
-    }
-    let ids = serde_json::to_string(&ids).map_err(|e| StoreError::Invalid(e.to_string()))?;
-    let changed = conn
-        .prepare_cached(
-            "UPDATE payments SET settlement_amount_minor = s.amount_minor,
-                 settlement_currency = s.currency, settlement_exponent = s.exponent
-             FROM (
-                 SELECT p.id AS payment_id,
-                     CASE WHEN bt.currency <> p.currency THEN bt.amount_minor END AS amount_minor,
-                     CASE WHEN bt.currency <> p.currency THEN bt.currency END AS currency,
-                     CASE WHEN bt.currency <> p.currency THEN bt.currency_exponent END AS exponent
-                 FROM payments p
-                 JOIN balance_transactions bt ON bt.connection_id = p.connection_id
-                     AND bt.external_id = p.balance_transaction_external_id
-                 WHERE p.connection_id = ?1
-                   AND p.external_id IN (SELECT value FROM json_each(?2))
-             ) AS s
-             WHERE payments.id = s.payment_id
-               AND (payments.settlement_amount_minor IS NOT s.amount_minor
-                 OR payments.settlement_currency IS NOT s.currency
-                 OR payments.settlement_exponent IS NOT s.exponent)",
-        )?
-        .execute(rusqlite::params![connection_id, ids])?;
-    Ok(changed)
-}
-
 /// Columns of a [`PaymentView`]; fee and net are the payment's own (Square, PayPal) or its
 /// balance transaction's (Stripe) when it settled in the payment's own currency (otherwise the
 /// detail view shows the settlement). A converted payment's exchange rate is its balance
 /// transaction's (`sbt`, joined only for converted payments).
+///
+/// A settlement is the payment's own (a provider that states one) or, for Stripe, read here
+/// from its balance transaction when that is in another currency than the charge: the charge
+/// and its balance transaction come in separate streams, in either order, and joining them
+/// when read costs nothing at sync time, where storing it would rewrite every converted
+/// charge's row (a third of the import benchmark's time). Fee and net stay on the balance
+/// transaction (the dashboard counts a Stripe fee there, never twice).
 const COLUMNS: &str = "p.id, p.connection_id, c.name, c.provider, p.external_id,
         p.amount_minor, coalesce(p.fee_minor, bt.fee_minor), coalesce(p.net_minor, bt.net_minor),
         p.refunded_minor, p.currency, p.currency_exponent, p.status, p.customer, p.description,
-        p.created, p.method, p.customer_email, p.settlement_amount_minor, p.settlement_currency,
-        p.settlement_exponent, json_extract(sbt.raw_json, '$.exchange_rate')";
+        p.created, p.method, p.customer_email,
+        coalesce(p.settlement_amount_minor, sbt.amount_minor),
+        coalesce(p.settlement_currency, sbt.currency),
+        coalesce(p.settlement_exponent, sbt.currency_exponent),
+        json_extract(sbt.raw_json, '$.exchange_rate')";
 
 const FROM: &str = "FROM payments p
     JOIN connections c ON c.id = p.connection_id
     LEFT JOIN balance_transactions bt ON bt.connection_id = p.connection_id
         AND bt.external_id = p.balance_transaction_external_id
         AND bt.currency = p.currency AND bt.currency_exponent = p.currency_exponent
-    LEFT JOIN balance_transactions sbt ON p.settlement_currency IS NOT NULL
-        AND sbt.connection_id = p.connection_id
+    LEFT JOIN balance_transactions sbt ON sbt.connection_id = p.connection_id
         AND sbt.external_id = p.balance_transaction_external_id
-        AND sbt.currency = p.settlement_currency";
+        AND sbt.currency <> p.currency";
 
 fn view(r: &Row<'_>) -> rusqlite::Result<PaymentView> {
     Ok(PaymentView {
@@ -585,45 +540,22 @@ mod tests {
         // The charge first: nothing to settle from yet, then its balance transaction.
         let charge = jpy(1);
         upsert(&conn, "c1", &charge).unwrap();
-        assert_eq!(
-            settle_from_balance_transactions(&conn, "c1", std::slice::from_ref(&charge), &[])
-                .unwrap(),
-            0
-        );
         assert_eq!(settled(&conn, "ch_1"), None);
         crate::balance_transactions::upsert(&conn, "c1", &usd).unwrap();
-        assert_eq!(
-            settle_from_balance_transactions(&conn, "c1", &[], std::slice::from_ref(&usd)).unwrap(),
-            1
-        );
         assert_eq!(settled(&conn, "ch_1"), want);
-        // Settling again changes nothing.
-        assert_eq!(
-            settle_from_balance_transactions(&conn, "c1", std::slice::from_ref(&charge), &[usd])
-                .unwrap(),
-            0
-        );
-        // A changed charge (a refund) is upserted without a settlement; its settle puts it back.
+        // A changed charge (a refund) keeps it.
         let refunded = PaymentRecord {
             refunded_minor: 500,
             raw_json: "{\"id\":\"ch_1\",\"refunded\":500}".into(),
             ..charge
         };
         upsert(&conn, "c1", &refunded).unwrap();
-        assert_eq!(settled(&conn, "ch_1"), None);
-        settle_from_balance_transactions(&conn, "c1", &[refunded], &[]).unwrap();
-        assert_eq!(settled(&conn, "ch_1").map(|s| s.amount_minor), Some(671));
+        assert_eq!(settled(&conn, "ch_1"), want);
 
         // The balance transaction first, then the charge.
         let bt = balance_transaction("txn_2", "ch_2", 1_342, "USD");
         crate::balance_transactions::upsert(&conn, "c1", &bt).unwrap();
-        assert_eq!(
-            settle_from_balance_transactions(&conn, "c1", &[], &[bt]).unwrap(),
-            0
-        );
-        let charge = jpy(2);
-        upsert(&conn, "c1", &charge).unwrap();
-        settle_from_balance_transactions(&conn, "c1", &[charge], &[]).unwrap();
+        upsert(&conn, "c1", &jpy(2)).unwrap();
         assert_eq!(settled(&conn, "ch_2").map(|s| s.amount_minor), Some(1_342));
 
         // Settled in its own currency: no conversion, no settlement.
@@ -634,7 +566,6 @@ mod tests {
         let bt = balance_transaction("txn_3", "ch_3", 103, "EUR");
         upsert(&conn, "c1", &eur).unwrap();
         crate::balance_transactions::upsert(&conn, "c1", &bt).unwrap();
-        settle_from_balance_transactions(&conn, "c1", &[eur], &[bt]).unwrap();
         assert_eq!(settled(&conn, "ch_3"), None);
 
         // A payment that states its own settlement and has no balance transaction keeps it.
@@ -648,7 +579,6 @@ mod tests {
             ..record(4, 10)
         };
         upsert(&conn, "c1", &own).unwrap();
-        settle_from_balance_transactions(&conn, "c1", &[own], &[]).unwrap();
         assert_eq!(
             settled(&conn, "ch_4"),
             Some(SettledAmount {
