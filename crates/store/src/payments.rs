@@ -8,7 +8,7 @@ use rusqlite::types::Value;
 use rusqlite::types::{Null, ToSql, ToSqlOutput};
 use rusqlite::{Connection, OptionalExtension, Row};
 use switchboard_core::money::{ExtraDigits, parse_decimal};
-use switchboard_core::records::{BalanceTransactionRecord, PaymentRecord, UpsertOutcome};
+use switchboard_core::records::{PaymentRecord, UpsertOutcome};
 use switchboard_core::unix_to_rfc3339;
 use switchboard_core::views::{PaymentFilter, PaymentView, SettledAmount};
 
@@ -457,7 +457,7 @@ pub fn get(conn: &Connection, id: &str) -> Result<(PaymentView, String, Option<S
 #[cfg(test)]
 mod tests {
     use super::*;
-    use switchboard_core::records::Settlement;
+    use switchboard_core::records::{BalanceTransactionRecord, Settlement};
 
     fn record(n: i64, created: i64) -> PaymentRecord {
         PaymentRecord {
