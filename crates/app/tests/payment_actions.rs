@@ -38,19 +38,6 @@ fn eager_outbox(f: &mut Fixture) {
     });
 }
 
-/// "Opens the browser": follows the authorize URL (the fake approves and redirects to the
-/// loopback listener) from a task, as a browser would.
-fn browser() -> impl Fn(&str) -> Result<(), String> + Send + Sync {
-    let http = reqwest::Client::new();
-    move |url: &str| {
-        let (http, url) = (http.clone(), url.to_string());
-        tokio::spawn(async move {
-            let _ = http.get(url).send().await;
-        });
-        Ok(())
-    }
-}
-
 /// A pass-through to the Square fake that can lose answers: a payment-link POST is forwarded
 /// (Square makes the link) and then answered with a 500 instead of Square's answer, as when
 /// the answer is lost on the way back.
@@ -120,22 +107,12 @@ async fn lossy_proxy(upstream: String) -> LossyProxy {
 /// scopes, then signs in again for each incremental grant in `features`, as the app asks
 /// before a feature's first use. Square's own scope checks stay on.
 async fn connect_square(f: &Fixture, api_base: &str, features: &[&str]) {
-    let fake = f.sandbox.oauth("square");
     let request = OAuthConnect {
-        provider: "square".into(),
-        name: "Square".into(),
         api_base: Some(api_base.to_string()),
-        authorize_url: Some(fake.authorize_url()),
-        token_url: Some(fake.token_url()),
-        revoke_url: fake.revoke_url(),
-        client_id: fake.client_id().to_string(),
-        client_secret: fake.client_secret().map(SecretString::new),
-        redirect_port: Some(0),
-        tenant: None,
-        relay: None,
+        ..common::square_request(&f.sandbox, "Square")
     };
     f.workspace
-        .connect_oauth(request, &browser())
+        .connect_oauth(request, &common::browser())
         .await
         .unwrap();
     for feature in features {
@@ -156,7 +133,7 @@ async fn grant(f: &Fixture, feature: &str) {
                 switch_account: false,
                 feature: Some(feature.to_string()),
             },
-            &browser(),
+            &common::browser(),
         )
         .await
         .unwrap();

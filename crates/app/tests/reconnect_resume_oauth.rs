@@ -6,46 +6,21 @@
 mod common;
 
 use std::time::Duration;
-use switchboard_app::{ErrorCode, OAuthConnect, OAuthReconnect, Trigger};
+use switchboard_app::{ErrorCode, OAuthReconnect, Trigger};
 use switchboard_core::views::{ConnectionStatus, TokenState};
-
-fn browser() -> impl Fn(&str) -> Result<(), String> + Send + Sync {
-    let http = reqwest::Client::new();
-    move |url: &str| {
-        let (http, url) = (http.clone(), url.to_string());
-        tokio::spawn(async move {
-            let _ = http.get(url).send().await;
-        });
-        Ok(())
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_revoked_square_grant_needs_a_reconnect_and_the_next_sync_resumes_without_duplicates() {
     let f = common::fixture(5).await;
     let oauth = f.sandbox.oauth("square");
     let square = f.sandbox.square();
-    // The catalogue does not ask for DISPUTES_READ/SUBSCRIPTIONS_READ yet (see square_sync.rs).
+    // About the grant's life, not scopes (those are tested in square_sync.rs).
     square.set_scope_checks(false);
     let before = f
         .workspace
         .connect_oauth(
-            OAuthConnect {
-                provider: "square".into(),
-                name: "Square".into(),
-                api_base: Some(oauth.api_base()),
-                authorize_url: Some(oauth.authorize_url()),
-                token_url: Some(oauth.token_url()),
-                revoke_url: oauth.revoke_url(),
-                client_id: oauth.client_id().to_string(),
-                client_secret: oauth
-                    .client_secret()
-                    .map(switchboard_core::secret::SecretString::new),
-                redirect_port: Some(0),
-                tenant: None,
-                relay: None,
-            },
-            &browser(),
+            common::square_request(&f.sandbox, "Square"),
+            &common::browser(),
         )
         .await
         .unwrap();
@@ -101,7 +76,7 @@ async fn a_revoked_square_grant_needs_a_reconnect_and_the_next_sync_resumes_with
                 redirect_port: Some(0),
                 ..OAuthReconnect::default()
             },
-            &browser(),
+            &common::browser(),
         )
         .await
         .unwrap();

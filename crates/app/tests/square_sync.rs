@@ -5,46 +5,18 @@
 mod common;
 
 use std::collections::{HashMap, HashSet};
-use switchboard_app::{OAuthConnect, Trigger};
+use switchboard_app::Trigger;
 use switchboard_core::views::{ConnectionView, NewRefund, SyncRunView};
 use switchboard_store::Store;
 
-/// "Opens the browser": follows the authorize URL (the fake redirects to our loopback
-/// listener) from a task, as a browser would.
-fn browser() -> impl Fn(&str) -> Result<(), String> + Send + Sync {
-    let http = reqwest::Client::new();
-    move |url: &str| {
-        let (http, url) = (http.clone(), url.to_string());
-        tokio::spawn(async move {
-            let _ = http.get(url).send().await;
-        });
-        Ok(())
-    }
-}
-
-/// Connects the fake Square as "Square". The catalogue asks Square for neither
-/// `DISPUTES_READ` nor `SUBSCRIPTIONS_READ` (yet), which the real Square and the fake both
-/// require, so the fake's scope checks are off here: these tests are about the data.
+/// Connects the fake Square as "Square", with the fake's scope checks off: these tests are
+/// about the data (the catalogue's scopes against Square's checks are tested on their own,
+/// `the_catalogue_scopes_pass_squares_scope_checks_on_every_stream`).
 async fn connect(f: &common::Fixture) -> ConnectionView {
-    let fake = f.sandbox.oauth("square");
     f.sandbox.square().set_scope_checks(false);
-    let request = OAuthConnect {
-        provider: "square".into(),
-        name: "Square".into(),
-        api_base: Some(fake.api_base()),
-        authorize_url: Some(fake.authorize_url()),
-        token_url: Some(fake.token_url()),
-        revoke_url: fake.revoke_url(),
-        client_id: fake.client_id().to_string(),
-        client_secret: fake
-            .client_secret()
-            .map(switchboard_core::secret::SecretString::new),
-        redirect_port: Some(0),
-        tenant: None,
-        relay: None,
-    };
+    let request = common::square_request(&f.sandbox, "Square");
     f.workspace
-        .connect_oauth(request, &browser())
+        .connect_oauth(request, &common::browser())
         .await
         .unwrap()
 }

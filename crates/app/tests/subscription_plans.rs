@@ -9,7 +9,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use common::{Fixture, fixture};
 use serde_json::Value;
-use switchboard_app::{CredentialConnect, OAuthConnect, PayPalConnect, PayPalEnvironment, Trigger};
+use switchboard_app::{CredentialConnect, PayPalConnect, PayPalEnvironment, Trigger};
 use switchboard_core::secret::SecretString;
 use switchboard_core::views::SubscriptionView;
 
@@ -87,33 +87,10 @@ async fn stripe_subscriptions_show_their_items_price_nickname_and_interval() {
 /// Connects the Square fake as "Square" (the OAuth fake, auto-approved). The catalogue's
 /// scopes are what the app asks for, so the fake's scope checks are off: this is about data.
 async fn connect_square(f: &Fixture) {
-    let fake = f.sandbox.oauth("square");
     f.sandbox.square().set_scope_checks(false);
-    let http = reqwest::Client::new();
-    let browser = move |url: &str| {
-        let (http, url) = (http.clone(), url.to_string());
-        tokio::spawn(async move {
-            let _ = http.get(url).send().await;
-        });
-        Ok(())
-    };
+    let browser = common::browser();
     f.workspace
-        .connect_oauth(
-            OAuthConnect {
-                provider: "square".into(),
-                name: "Square".into(),
-                api_base: Some(fake.api_base()),
-                authorize_url: Some(fake.authorize_url()),
-                token_url: Some(fake.token_url()),
-                revoke_url: fake.revoke_url(),
-                client_id: fake.client_id().to_string(),
-                client_secret: fake.client_secret().map(SecretString::new),
-                redirect_port: Some(0),
-                tenant: None,
-                relay: None,
-            },
-            &browser,
-        )
+        .connect_oauth(common::square_request(&f.sandbox, "Square"), &browser)
         .await
         .unwrap();
 }

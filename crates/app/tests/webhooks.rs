@@ -9,9 +9,7 @@ use std::sync::{Arc, Mutex};
 use switchboard_app::webhooks::{
     self, DEFAULT_PORT, SyncRequest, WebhookOutcome, WebhookReceiver, square, stripe,
 };
-use switchboard_app::{
-    CredentialConnect, OAuthConnect, PayPalConnect, PayPalEnvironment, Trigger, Workspace,
-};
+use switchboard_app::{CredentialConnect, PayPalConnect, PayPalEnvironment, Trigger, Workspace};
 use switchboard_core::secret::SecretString;
 use switchboard_core::views::ConnectionView;
 use switchboard_sandbox::{PayPalWebhookHeaders, Sandbox};
@@ -412,32 +410,10 @@ async fn an_accepted_event_drives_a_webhook_sync_of_its_connection() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn square_events_are_verified_with_the_notification_url() {
     let f = fixture(1).await;
-    let fake = f.sandbox.oauth("square");
-    let browser = |url: &str| {
-        let url = url.to_string();
-        tokio::spawn(async move {
-            let _ = reqwest::get(url).await;
-        });
-        Ok(())
-    };
+    let browser = common::browser();
     let shop = f
         .workspace
-        .connect_oauth(
-            OAuthConnect {
-                provider: "square".into(),
-                name: "Shop".into(),
-                api_base: Some(fake.api_base()),
-                authorize_url: Some(fake.authorize_url()),
-                token_url: Some(fake.token_url()),
-                revoke_url: fake.revoke_url(),
-                client_id: fake.client_id().to_string(),
-                client_secret: fake.client_secret().map(SecretString::new),
-                redirect_port: Some(0),
-                tenant: None,
-                relay: None,
-            },
-            &browser,
-        )
+        .connect_oauth(common::square_request(&f.sandbox, "Shop"), &browser)
         .await
         .unwrap();
     let requests = Requests::default();
@@ -585,32 +561,10 @@ async fn the_settings_view_reports_setup_without_secrets_and_lists_events() {
     use switchboard_core::views::WebhookEventOutcome;
     let f = fixture(1).await;
     let main = f.workspace.find_connection("Main").await.unwrap();
-    let fake = f.sandbox.oauth("square");
-    let browser = |url: &str| {
-        let url = url.to_string();
-        tokio::spawn(async move {
-            let _ = reqwest::get(url).await;
-        });
-        Ok(())
-    };
+    let browser = common::browser();
     let shop = f
         .workspace
-        .connect_oauth(
-            OAuthConnect {
-                provider: "square".into(),
-                name: "Shop".into(),
-                api_base: Some(fake.api_base()),
-                authorize_url: Some(fake.authorize_url()),
-                token_url: Some(fake.token_url()),
-                revoke_url: fake.revoke_url(),
-                client_id: fake.client_id().to_string(),
-                client_secret: fake.client_secret().map(SecretString::new),
-                redirect_port: Some(0),
-                tenant: None,
-                relay: None,
-            },
-            &browser,
-        )
+        .connect_oauth(common::square_request(&f.sandbox, "Shop"), &browser)
         .await
         .unwrap();
     let paypal = connect_paypal(&f).await;

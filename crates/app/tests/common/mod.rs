@@ -90,3 +90,37 @@ impl Fixture {
 pub fn run<'a>(runs: &'a [SyncRunView], stream: &str) -> &'a SyncRunView {
     runs.iter().find(|r| r.stream == stream).unwrap()
 }
+
+/// "Opens the browser": follows the authorize URL (the fake redirects to the workspace's
+/// loopback listener) from a task, as a browser would.
+pub fn browser() -> impl Fn(&str) -> Result<(), String> + Send + Sync {
+    let http = reqwest::Client::new();
+    move |url: &str| {
+        let (http, url) = (http.clone(), url.to_string());
+        tokio::spawn(async move {
+            let _ = http.get(url).send().await;
+        });
+        Ok(())
+    }
+}
+
+/// The request that connects the sandbox's Square (its OAuth fake, auto-approved) as `name`,
+/// with the catalogue's scopes and the fake's own API base.
+pub fn square_request(sandbox: &Sandbox, name: &str) -> switchboard_app::OAuthConnect {
+    let fake = sandbox.oauth("square");
+    switchboard_app::OAuthConnect {
+        provider: "square".into(),
+        name: name.into(),
+        api_base: Some(fake.api_base()),
+        authorize_url: Some(fake.authorize_url()),
+        token_url: Some(fake.token_url()),
+        revoke_url: fake.revoke_url(),
+        client_id: fake.client_id().to_string(),
+        client_secret: fake
+            .client_secret()
+            .map(switchboard_core::secret::SecretString::new),
+        redirect_port: Some(0),
+        tenant: None,
+        relay: None,
+    }
+}
