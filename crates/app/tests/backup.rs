@@ -148,8 +148,10 @@ async fn a_database_that_no_longer_opens_is_moved_aside_and_replaced() {
     drop(workspace);
     drop(sandbox);
 
-    // Wreck the header: SQLite no longer recognises the file.
+    // Wreck the header: SQLite no longer recognises the file. (The workspace leaves its WAL
+    // behind on close; copied into the file first, so no newer page 1 masks the damage.)
     let db = dir.path().join("switchboard.db");
+    checkpoint(&db);
     let mut bytes = std::fs::read(&db).unwrap();
     bytes[..100].fill(0x5A);
     std::fs::write(&db, &bytes).unwrap();

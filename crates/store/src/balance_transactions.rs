@@ -1,7 +1,8 @@
 //! Balance transactions: where a payment's or refund's money went (fees, net, availability,
 //! payout), in the settlement currency.
 
-use crate::upsert::{ObjectTable, UpsertCounts, upsert_rows};
+use crate::totals::Shares;
+use crate::upsert::{ObjectTable, UpsertCounts, upsert_rows_then};
 use crate::{Result, StoreError};
 use rusqlite::types::{ToSql, ToSqlOutput};
 use rusqlite::{Connection, OptionalExtension, params};
@@ -35,27 +36,56 @@ pub fn upsert_many(
     connection_id: &str,
     transactions: &[BalanceTransactionRecord],
 ) -> Result<UpsertCounts> {
-    upsert_rows(conn, &TABLE, connection_id, transactions, |b, v| {
-        let fee_lines =
-            serde_json::to_string(&b.fee_lines).map_err(|e| StoreError::Invalid(e.to_string()))?;
-        v.extend([
-            b.external_id.to_sql()?,
-            b.source_external_id.to_sql()?,
-            b.kind.to_sql()?,
-            b.amount_minor.to_sql()?,
-            b.fee_minor.to_sql()?,
-            b.net_minor.to_sql()?,
-            b.currency.to_sql()?,
-            b.currency_exponent.to_sql()?,
-            b.status.to_sql()?,
-            b.available_on.to_sql()?,
-            b.payout_external_id.to_sql()?,
-            ToSqlOutput::from(fee_lines),
-            b.created.to_sql()?,
-            b.raw_json.to_sql()?,
-        ]);
-        Ok(())
-    })
+    upsert_rows_then(
+        conn,
+        &TABLE,
+        connection_id,
+        transactions,
+        bind,
+        |conn, inserted| {
+            // Stripe's fees: on the balance transaction of a charge or payment, in its currency.
+            let mut shares = Shares::default();
+            for b in inserted.iter().filter(|b| fee_counts(&b.kind)) {
+                shares.add(
+                    b.created,
+                    &b.currency,
+                    b.currency_exponent,
+                    0,
+                    0,
+                    b.fee_minor,
+                );
+            }
+            shares.apply(conn, connection_id)
+        },
+    )
+}
+
+/// Whether a balance transaction of this type carries a payment's fee (the dashboard's fees).
+fn fee_counts(kind: &str) -> bool {
+    matches!(kind, "charge" | "payment")
+}
+
+/// One balance transaction's values for `TABLE.columns`.
+fn bind<'v>(b: &'v BalanceTransactionRecord, v: &mut Vec<ToSqlOutput<'v>>) -> Result<()> {
+    let fee_lines =
+        serde_json::to_string(&b.fee_lines).map_err(|e| StoreError::Invalid(e.to_string()))?;
+    v.extend([
+        b.external_id.to_sql()?,
+        b.source_external_id.to_sql()?,
+        b.kind.to_sql()?,
+        b.amount_minor.to_sql()?,
+        b.fee_minor.to_sql()?,
+        b.net_minor.to_sql()?,
+        b.currency.to_sql()?,
+        b.currency_exponent.to_sql()?,
+        b.status.to_sql()?,
+        b.available_on.to_sql()?,
+        b.payout_external_id.to_sql()?,
+        ToSqlOutput::from(fee_lines),
+        b.created.to_sql()?,
+        b.raw_json.to_sql()?,
+    ]);
+    Ok(())
 }
 
 /// [`upsert_many`] for one balance transaction.

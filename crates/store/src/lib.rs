@@ -94,7 +94,13 @@ impl Store {
     pub fn open(path: &Path) -> Result<Store> {
         let conn = Connection::open(path)?;
         let mut store = Self::setup(conn)?;
-        store.conn().pragma_update(None, "wal_autocheckpoint", 0)?;
+        {
+            let conn = store.conn();
+            conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+            checkpointer::skip_checkpoint_on_close(&conn)?;
+            // A WAL that grew during a large import shrinks back when it next restarts.
+            conn.pragma_update(None, "journal_size_limit", 32 * 1024 * 1024)?;
+        }
         store._checkpointer = Some(checkpointer::Checkpointer::start(path)?);
         Ok(store)
     }

@@ -2,7 +2,8 @@
 //! (connection, external id). Listing is keyset-paged, newest first, so a deep page costs the
 //! same as the first.
 
-use crate::upsert::{ObjectTable, UpsertCounts, upsert_rows};
+use crate::totals::Shares;
+use crate::upsert::{ObjectTable, UpsertCounts, upsert_rows_then};
 use crate::{Result, StoreError};
 use rusqlite::types::Value;
 use rusqlite::types::{Null, ToSql, ToSqlOutput};
@@ -42,34 +43,59 @@ pub fn upsert_many(
     connection_id: &str,
     payments: &[PaymentRecord],
 ) -> Result<UpsertCounts> {
-    upsert_rows(conn, &TABLE, connection_id, payments, |p, v| {
-        v.extend([
-            p.external_id.to_sql()?,
-            p.amount_minor.to_sql()?,
-            p.refunded_minor.to_sql()?,
-            p.currency.to_sql()?,
-            p.currency_exponent.to_sql()?,
-            p.status.to_sql()?,
-            p.customer.to_sql()?,
-            p.description.to_sql()?,
-            p.balance_transaction_external_id.to_sql()?,
-            p.created.to_sql()?,
-            p.raw_json.to_sql()?,
-            p.fee_minor.to_sql()?,
-            p.net_minor.to_sql()?,
-            p.method.to_sql()?,
-            p.customer_email.to_sql()?,
-        ]);
-        match &p.settlement {
-            Some(s) => v.extend([
-                s.amount_minor.to_sql()?,
-                s.currency.to_sql()?,
-                s.currency_exponent.to_sql()?,
-            ]),
-            None => v.extend([Null, Null, Null].map(ToSqlOutput::from)),
-        }
-        Ok(())
-    })
+    upsert_rows_then(
+        conn,
+        &TABLE,
+        connection_id,
+        payments,
+        bind,
+        |conn, inserted| {
+            // A succeeded payment counts, with its own fee (Square, PayPal), on its day.
+            let mut shares = Shares::default();
+            for p in inserted.iter().filter(|p| p.status == "succeeded") {
+                let fee = p.fee_minor.unwrap_or(0);
+                shares.add(
+                    p.created,
+                    &p.currency,
+                    p.currency_exponent,
+                    1,
+                    p.amount_minor,
+                    fee,
+                );
+            }
+            shares.apply(conn, connection_id)
+        },
+    )
+}
+
+/// One payment's values for `TABLE.columns`.
+fn bind<'v>(p: &'v PaymentRecord, v: &mut Vec<ToSqlOutput<'v>>) -> Result<()> {
+    v.extend([
+        p.external_id.to_sql()?,
+        p.amount_minor.to_sql()?,
+        p.refunded_minor.to_sql()?,
+        p.currency.to_sql()?,
+        p.currency_exponent.to_sql()?,
+        p.status.to_sql()?,
+        p.customer.to_sql()?,
+        p.description.to_sql()?,
+        p.balance_transaction_external_id.to_sql()?,
+        p.created.to_sql()?,
+        p.raw_json.to_sql()?,
+        p.fee_minor.to_sql()?,
+        p.net_minor.to_sql()?,
+        p.method.to_sql()?,
+        p.customer_email.to_sql()?,
+    ]);
+    match &p.settlement {
+        Some(s) => v.extend([
+            s.amount_minor.to_sql()?,
+            s.currency.to_sql()?,
+            s.currency_exponent.to_sql()?,
+        ]),
+        None => v.extend([Null, Null, Null].map(ToSqlOutput::from)),
+    }
+    Ok(())
 }
 
 /// [`upsert_many`] for one payment.

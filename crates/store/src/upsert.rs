@@ -12,7 +12,7 @@
 use crate::Result;
 use rusqlite::Connection;
 use rusqlite::types::ToSqlOutput;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fmt::Write;
 use switchboard_core::records::UpsertOutcome;
 
@@ -49,42 +49,112 @@ impl UpsertCounts {
 /// 32,766 bound parameters at 17 columns.
 const ROWS_PER_STATEMENT: usize = 100;
 
+/// A provider object as the upsert sees it: its key within a connection.
+pub(crate) trait ProviderObject {
+    fn external_id(&self) -> &str;
+}
+
+macro_rules! provider_objects {
+    ($($record:ty),* $(,)?) => {
+        $(impl ProviderObject for $record {
+            fn external_id(&self) -> &str {
+                &self.external_id
+            }
+        })*
+    };
+}
+
+provider_objects!(
+    switchboard_core::records::PaymentRecord,
+    switchboard_core::records::RefundRecord,
+    switchboard_core::records::BalanceTransactionRecord,
+    switchboard_core::records::DisputeRecord,
+    switchboard_core::records::PayoutRecord,
+    switchboard_core::records::PayoutEntryRecord,
+    switchboard_core::records::CustomerRecord,
+    switchboard_core::records::SubscriptionRecord,
+);
+
 /// Upserts `objects` into `table`; `bind` pushes one object's values for `table.columns`.
-pub(crate) fn upsert_rows<T>(
+pub(crate) fn upsert_rows<T: ProviderObject>(
     conn: &Connection,
     table: &ObjectTable,
     connection_id: &str,
     objects: &[T],
     bind: impl for<'v> Fn(&'v T, &mut Vec<ToSqlOutput<'v>>) -> Result<()>,
 ) -> Result<UpsertCounts> {
+    upsert_rows_then(conn, table, connection_id, objects, bind, |_, _| Ok(()))
+}
+
+/// [`upsert_rows`], calling `inserted` after each statement with the objects it inserted (in
+/// the same transaction, before the next statement), for what a per-row trigger would cost
+/// too much to keep up to date (`totals::add`).
+pub(crate) fn upsert_rows_then<T: ProviderObject>(
+    conn: &Connection,
+    table: &ObjectTable,
+    connection_id: &str,
+    objects: &[T],
+    bind: impl for<'v> Fn(&'v T, &mut Vec<ToSqlOutput<'v>>) -> Result<()>,
+    mut inserted: impl FnMut(&Connection, &[&T]) -> Result<()>,
+) -> Result<UpsertCounts> {
     let now = switchboard_core::now_rfc3339();
     let mut counts = UpsertCounts::default();
-    for chunk in objects.chunks(ROWS_PER_STATEMENT) {
+    for chunk in distinct_chunks(objects) {
         let ids: Vec<String> = chunk.iter().map(|_| crate::new_id()).collect();
         let mut values = Vec::with_capacity(chunk.len() * (table.columns.len() + 3));
         for (object, id) in chunk.iter().zip(&ids) {
             values.push(ToSqlOutput::from(id.as_str()));
             values.push(ToSqlOutput::from(connection_id));
-            bind(object, &mut values)?;
+            bind(*object, &mut values)?;
             values.push(ToSqlOutput::from(now.as_str()));
         }
         debug_assert_eq!(values.len(), chunk.len() * (table.columns.len() + 3));
-        let new_ids: HashSet<&str> = ids.iter().map(String::as_str).collect();
+        let new_ids: HashMap<&str, usize> = ids
+            .iter()
+            .enumerate()
+            .map(|(i, id)| (id.as_str(), i))
+            .collect();
         let mut stmt = conn.prepare_cached(&statement(table, chunk.len()))?;
         let mut rows = stmt.query(rusqlite::params_from_iter(values))?;
         let mut returned = 0;
+        let mut new_objects = Vec::new();
         while let Some(row) = rows.next()? {
             returned += 1;
             let id = row.get_ref(0)?.as_str().map_err(rusqlite::Error::from)?;
-            if new_ids.contains(id) {
-                counts.inserted += 1;
-            } else {
-                counts.updated += 1;
+            match new_ids.get(id) {
+                Some(&i) => new_objects.push(chunk[i]),
+                None => counts.updated += 1,
             }
         }
+        drop(rows);
+        counts.inserted += new_objects.len();
         counts.unchanged += chunk.len() - returned;
+        if !new_objects.is_empty() {
+            inserted(conn, &new_objects)?;
+        }
     }
     Ok(counts)
+}
+
+/// `objects` in order, in statements of at most [`ROWS_PER_STATEMENT`] that never hold one
+/// external id twice: within one statement the second would update the row the first inserted,
+/// and both would come back with a new id, counted (and summed) as two inserts.
+fn distinct_chunks<T: ProviderObject>(objects: &[T]) -> Vec<Vec<&T>> {
+    let mut chunks = Vec::with_capacity(objects.len().div_ceil(ROWS_PER_STATEMENT));
+    let mut chunk: Vec<&T> = Vec::with_capacity(ROWS_PER_STATEMENT.min(objects.len()));
+    let mut keys: HashSet<&str> = HashSet::with_capacity(chunk.capacity());
+    for object in objects {
+        if chunk.len() == ROWS_PER_STATEMENT || !keys.insert(object.external_id()) {
+            chunks.push(std::mem::take(&mut chunk));
+            keys.clear();
+            keys.insert(object.external_id());
+        }
+        chunk.push(object);
+    }
+    if !chunk.is_empty() {
+        chunks.push(chunk);
+    }
+    chunks
 }
 
 /// The upsert statement for `rows` objects.
@@ -117,6 +187,38 @@ fn statement(table: &ObjectTable, rows: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    struct Object(String);
+    impl ProviderObject for Object {
+        fn external_id(&self) -> &str {
+            &self.0
+        }
+    }
+
+    fn chunked(ids: &[String]) -> Vec<Vec<&str>> {
+        let objects: Vec<Object> = ids.iter().cloned().map(Object).collect();
+        distinct_chunks(&objects)
+            .iter()
+            .map(|c| {
+                c.iter()
+                    .map(|o| ids.iter().find(|i| **i == o.0).unwrap().as_str())
+                    .collect()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_statement_never_holds_one_external_id_twice() {
+        let ids: Vec<String> = ["a", "b", "a", "c", "c", "d"].map(String::from).to_vec();
+        assert_eq!(
+            chunked(&ids),
+            vec![vec!["a", "b"], vec!["a", "c"], vec!["c", "d"]]
+        );
+        assert_eq!(chunked(&vec!["x".to_string(); 250]).len(), 250);
+        let distinct: Vec<String> = (0..250).map(|i| format!("o{i}")).collect();
+        let sizes: Vec<usize> = chunked(&distinct).iter().map(Vec::len).collect();
+        assert_eq!(sizes, vec![100, 100, 50]);
+    }
 
     #[test]
     fn the_statement_has_one_placeholder_per_value() {
