@@ -11,6 +11,7 @@ use switchboard_core::views::{SyncProgress, SyncRunView};
 use switchboard_core::{CommandError, ErrorCode};
 use switchboard_providers::http::{RequestRecord, RequestSink};
 use switchboard_providers::{Page, PageRequest, ProviderError, PullPayments, Record};
+use switchboard_store::raw::{self, Encoded};
 use switchboard_store::request_log;
 use switchboard_store::rusqlite::TransactionBehavior;
 use switchboard_store::sync_runs::{Counts, Finish};
@@ -187,7 +188,8 @@ pub(crate) async fn run_stream(job: StreamJob<'_>) -> Result<SyncRunView, Comman
             )
         }));
         request = page.has_more.then(|| request_after(page.last_id.clone()));
-        group.add(page);
+        // Fails only as the database's work does (below): the run stays resumable.
+        group.add(page)?;
         let previous_done = in_flight.as_ref().is_none_or(|f| f.task.is_finished());
         if previous_done || group.pages >= MAX_GROUP_PAGES {
             if let Some(done) = in_flight.take() {
@@ -327,18 +329,23 @@ const MAX_GROUP_PAGES: usize = 20;
 #[derive(Default)]
 struct PageGroup {
     merged: Option<Page>,
+    /// The pages' records, split by kind and encoded as each page arrives, so that work
+    /// overlaps the commit in progress.
+    records: RecordsByKind,
     pages: usize,
     fetched: usize,
 }
 
 impl PageGroup {
-    fn add(&mut self, page: Page) {
+    fn add(&mut self, mut page: Page) -> Result<(), CommandError> {
+        for record in std::mem::take(&mut page.records) {
+            self.records.add(record).map_err(errors::store)?;
+        }
         self.pages += 1;
         self.fetched += page.fetched;
         self.merged = Some(match self.merged.take() {
             None => page,
             Some(mut group) => {
-                group.records.extend(page.records);
                 group.rejected.extend(page.rejected);
                 group.fetched += page.fetched;
                 group.last_id = page.last_id.or(group.last_id);
@@ -346,6 +353,7 @@ impl PageGroup {
                 group
             }
         });
+        Ok(())
     }
 }
 
@@ -373,10 +381,11 @@ impl InFlight {
         };
         let (store, cursor, exchanges) = (store.clone(), cursor.clone(), job.requests.take());
         let page = taken.merged.unwrap_or_default();
+        let records = taken.records;
         InFlight {
-            task: tokio::spawn(
-                async move { commit_page(&store, owner, cursor, page, exchanges).await },
-            ),
+            task: tokio::spawn(async move {
+                commit_page(&store, owner, cursor, page, records, exchanges).await
+            }),
             pages: taken.pages,
             fetched: taken.fetched,
         }
@@ -438,6 +447,7 @@ async fn commit_page(
     owner: PageOwner,
     mut cursor: cursors::Cursor,
     page: Page,
+    kinds: RecordsByKind,
     exchanges: Vec<RequestRecord>,
 ) -> Result<cursors::Cursor, CommandError> {
     let PageOwner {
@@ -455,10 +465,6 @@ async fn commit_page(
         };
         // Many objects per statement (see `switchboard_store::upsert`): a stream's pages hold
         // one kind of object, so this is one run of statements per group.
-        let mut kinds = RecordsByKind::default();
-        for record in page.records {
-            kinds.add(record);
-        }
         for done in kinds.upsert(&tx, &conn_id)? {
             counts.inserted += done.inserted as i64;
             counts.updated += done.updated as i64;
@@ -479,12 +485,14 @@ async fn commit_page(
     .await
 }
 
-/// A group's records split by kind, so each kind is upserted many rows per statement.
+/// A group's records split by kind, so each kind is upserted many rows per statement. The two
+/// an import is made of carry their raw JSON encoded already ([`Encoded`]): compressed as each
+/// page arrives, while the database commits the previous group, rather than on its thread.
 #[derive(Default)]
 struct RecordsByKind {
-    payments: Vec<switchboard_core::records::PaymentRecord>,
+    payments: Vec<Encoded<switchboard_core::records::PaymentRecord>>,
     refunds: Vec<switchboard_core::records::RefundRecord>,
-    balance_transactions: Vec<switchboard_core::records::BalanceTransactionRecord>,
+    balance_transactions: Vec<Encoded<switchboard_core::records::BalanceTransactionRecord>>,
     disputes: Vec<switchboard_core::records::DisputeRecord>,
     payouts: Vec<switchboard_core::records::PayoutRecord>,
     payout_entries: Vec<switchboard_core::records::PayoutEntryRecord>,
@@ -493,17 +501,24 @@ struct RecordsByKind {
 }
 
 impl RecordsByKind {
-    fn add(&mut self, record: Record) {
+    fn add(&mut self, record: Record) -> switchboard_store::Result<()> {
         match record {
-            Record::Payment(p) => self.payments.push(p),
+            Record::Payment(p) => self.payments.push(Encoded {
+                raw_json: raw::encode(&p.raw_json)?,
+                record: p,
+            }),
             Record::Refund(r) => self.refunds.push(r),
-            Record::BalanceTransaction(b) => self.balance_transactions.push(b),
+            Record::BalanceTransaction(b) => self.balance_transactions.push(Encoded {
+                raw_json: raw::encode(&b.raw_json)?,
+                record: b,
+            }),
             Record::Dispute(d) => self.disputes.push(d),
             Record::Payout(p) => self.payouts.push(p),
             Record::PayoutEntry(e) => self.payout_entries.push(e),
             Record::Customer(c) => self.customers.push(c),
             Record::Subscription(s) => self.subscriptions.push(s),
         }
+        Ok(())
     }
 
     /// Upserts every kind (an empty kind costs nothing) and returns what each did.
@@ -513,9 +528,9 @@ impl RecordsByKind {
         conn_id: &str,
     ) -> switchboard_store::Result<[switchboard_store::UpsertCounts; 8]> {
         let counts = [
-            payments::upsert_many(tx, conn_id, &self.payments)?,
+            payments::upsert_encoded(tx, conn_id, &self.payments)?,
             refunds::upsert_many(tx, conn_id, &self.refunds)?,
-            balance_transactions::upsert_many(tx, conn_id, &self.balance_transactions)?,
+            balance_transactions::upsert_encoded(tx, conn_id, &self.balance_transactions)?,
             disputes::upsert_many(tx, conn_id, &self.disputes)?,
             payouts::upsert_many(tx, conn_id, &self.payouts)?,
             payouts::upsert_entries(tx, conn_id, &self.payout_entries)?,
@@ -528,7 +543,7 @@ impl RecordsByKind {
             .refunds
             .iter()
             .filter_map(|r| r.payment_external_id.as_deref())
-            .chain(self.payments.iter().map(|p| p.external_id.as_str()))
+            .chain(self.payments.iter().map(|p| p.record.external_id.as_str()))
             .collect();
         payments::raise_refunded_from_refunds(tx, conn_id, &refunded)?;
         Ok(counts)

@@ -23,14 +23,18 @@ fn now() -> i64 {
 }
 
 fn db(f: &Fixture) -> Connection {
-    Connection::open(f.dir.path().join(switchboard_store::DB_FILE)).unwrap()
+    let conn = Connection::open(f.dir.path().join(switchboard_store::DB_FILE)).unwrap();
+    switchboard_store::raw::register(&conn).unwrap();
+    conn
 }
 
 /// Every row of `table` as external id → raw JSON (parsed), failing on a duplicate.
 fn stored(f: &Fixture, table: &str) -> BTreeMap<String, Value> {
     let db = db(f);
     let mut stmt = db
-        .prepare(&format!("SELECT external_id, raw_json FROM {table}"))
+        .prepare(&format!(
+            "SELECT external_id, raw_json_text(raw_json) FROM {table}"
+        ))
         .unwrap();
     let rows = stmt
         .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))

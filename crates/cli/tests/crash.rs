@@ -74,6 +74,7 @@ fn sync_and_kill(cli: &Cli, events: usize, delay_ms: u64) -> Outcome {
 /// Every stored object as (table, external id) → raw JSON, plus counts of runs by status.
 fn snapshot(cli: &Cli) -> (BTreeMap<(String, String), String>, BTreeMap<String, i64>) {
     let db = rusqlite::Connection::open(cli.db_path()).unwrap();
+    switchboard_store::raw::register(&db).unwrap();
     let mut rows = BTreeMap::new();
     for table in [
         "payments",
@@ -86,7 +87,9 @@ fn snapshot(cli: &Cli) -> (BTreeMap<(String, String), String>, BTreeMap<String, 
         "subscriptions",
     ] {
         let mut stmt = db
-            .prepare(&format!("SELECT external_id, raw_json FROM {table}"))
+            .prepare(&format!(
+                "SELECT external_id, raw_json_text(raw_json) FROM {table}"
+            ))
             .unwrap();
         let all = stmt
             .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))

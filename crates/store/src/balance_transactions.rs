@@ -1,6 +1,7 @@
 //! Balance transactions: where a payment's or refund's money went (fees, net, availability,
 //! payout), in the settlement currency.
 
+use crate::raw::{self, Encoded};
 use crate::totals::Shares;
 use crate::upsert::{ObjectTable, UpsertCounts, upsert_rows_then};
 use crate::{Result, StoreError};
@@ -41,23 +42,46 @@ pub fn upsert_many(
         &TABLE,
         connection_id,
         transactions,
-        bind,
-        |conn, inserted| {
-            // Stripe's fees: on the balance transaction of a charge or payment, in its currency.
-            let mut shares = Shares::default();
-            for b in inserted.iter().filter(|b| fee_counts(&b.kind)) {
-                shares.add(
-                    b.created,
-                    &b.currency,
-                    b.currency_exponent,
-                    0,
-                    0,
-                    b.fee_minor,
-                );
-            }
-            shares.apply(conn, connection_id)
-        },
+        |b, v| bind(b, ToSqlOutput::from(raw::encode(&b.raw_json)?), v),
+        |conn, inserted| add_totals(conn, connection_id, inserted.iter().copied()),
     )
+}
+
+/// [`upsert_many`] for balance transactions whose raw JSON is encoded already.
+pub fn upsert_encoded(
+    conn: &Connection,
+    connection_id: &str,
+    transactions: &[Encoded<BalanceTransactionRecord>],
+) -> Result<UpsertCounts> {
+    upsert_rows_then(
+        conn,
+        &TABLE,
+        connection_id,
+        transactions,
+        |e, v| bind(&e.record, ToSqlOutput::from(e.raw_json.as_slice()), v),
+        |conn, inserted| add_totals(conn, connection_id, inserted.iter().map(|e| &e.record)),
+    )
+}
+
+/// What balance transactions just inserted add to `daily_totals`: Stripe's fees, on the
+/// balance transaction of a charge or payment, in its currency.
+fn add_totals<'a>(
+    conn: &Connection,
+    connection_id: &str,
+    inserted: impl Iterator<Item = &'a BalanceTransactionRecord>,
+) -> Result<()> {
+    let mut shares = Shares::default();
+    for b in inserted.filter(|b| fee_counts(&b.kind)) {
+        shares.add(
+            b.created,
+            &b.currency,
+            b.currency_exponent,
+            0,
+            0,
+            b.fee_minor,
+        );
+    }
+    shares.apply(conn, connection_id)
 }
 
 /// Whether a balance transaction of this type carries a payment's fee (the dashboard's fees).
@@ -65,8 +89,12 @@ fn fee_counts(kind: &str) -> bool {
     matches!(kind, "charge" | "payment")
 }
 
-/// One balance transaction's values for `TABLE.columns`.
-fn bind<'v>(b: &'v BalanceTransactionRecord, v: &mut Vec<ToSqlOutput<'v>>) -> Result<()> {
+/// One balance transaction's values for `TABLE.columns`, with its stored raw JSON.
+fn bind<'v>(
+    b: &'v BalanceTransactionRecord,
+    raw_json: ToSqlOutput<'v>,
+    v: &mut Vec<ToSqlOutput<'v>>,
+) -> Result<()> {
     let fee_lines =
         serde_json::to_string(&b.fee_lines).map_err(|e| StoreError::Invalid(e.to_string()))?;
     v.extend([
@@ -83,7 +111,7 @@ fn bind<'v>(b: &'v BalanceTransactionRecord, v: &mut Vec<ToSqlOutput<'v>>) -> Re
         b.payout_external_id.to_sql()?,
         ToSqlOutput::from(fee_lines),
         b.created.to_sql()?,
-        b.raw_json.to_sql()?,
+        raw_json,
     ]);
     Ok(())
 }

@@ -31,7 +31,7 @@ pub fn upsert_many(
             c.email.to_sql()?,
             c.phone.to_sql()?,
             c.created.to_sql()?,
-            c.raw_json.to_sql()?,
+            rusqlite::types::ToSqlOutput::from(crate::raw::encode(&c.raw_json)?),
         ]);
         Ok(())
     })

@@ -40,7 +40,7 @@ pub fn upsert_many(
             d.reason.to_sql()?,
             d.evidence_due_by.to_sql()?,
             d.created.to_sql()?,
-            d.raw_json.to_sql()?,
+            rusqlite::types::ToSqlOutput::from(crate::raw::encode(&d.raw_json)?),
         ]);
         Ok(())
     })

@@ -16,6 +16,7 @@ pub mod payment_requests;
 pub mod payments;
 pub mod payouts;
 pub mod rate_budget;
+pub mod raw;
 pub mod refunds;
 pub mod request_log;
 pub mod secrets;
@@ -126,6 +127,7 @@ impl Store {
         // 2 MiB) keeps a group's dirty pages from spilling mid-transaction.
         conn.pragma_update(None, "temp_store", "MEMORY")?;
         conn.pragma_update(None, "cache_size", -8192)?;
+        raw::register(&conn)?;
         migrations::run(&mut conn)?;
         Ok(Store {
             conn: Mutex::new(conn),

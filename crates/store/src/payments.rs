@@ -2,6 +2,7 @@
 //! (connection, external id). Listing is keyset-paged, newest first, so a deep page costs the
 //! same as the first.
 
+use crate::raw::{self, Encoded};
 use crate::totals::Shares;
 use crate::upsert::{ObjectTable, UpsertCounts, upsert_rows_then};
 use crate::{Result, StoreError};
@@ -48,28 +49,55 @@ pub fn upsert_many(
         &TABLE,
         connection_id,
         payments,
-        bind,
-        |conn, inserted| {
-            // A succeeded payment counts, with its own fee (Square, PayPal), on its day.
-            let mut shares = Shares::default();
-            for p in inserted.iter().filter(|p| p.status == "succeeded") {
-                let fee = p.fee_minor.unwrap_or(0);
-                shares.add(
-                    p.created,
-                    &p.currency,
-                    p.currency_exponent,
-                    1,
-                    p.amount_minor,
-                    fee,
-                );
-            }
-            shares.apply(conn, connection_id)
-        },
+        |p, v| bind(p, ToSqlOutput::from(raw::encode(&p.raw_json)?), v),
+        |conn, inserted| add_totals(conn, connection_id, inserted.iter().copied()),
     )
 }
 
-/// One payment's values for `TABLE.columns`.
-fn bind<'v>(p: &'v PaymentRecord, v: &mut Vec<ToSqlOutput<'v>>) -> Result<()> {
+/// [`upsert_many`] for payments whose raw JSON is encoded already.
+pub fn upsert_encoded(
+    conn: &Connection,
+    connection_id: &str,
+    payments: &[Encoded<PaymentRecord>],
+) -> Result<UpsertCounts> {
+    upsert_rows_then(
+        conn,
+        &TABLE,
+        connection_id,
+        payments,
+        |e, v| bind(&e.record, ToSqlOutput::from(e.raw_json.as_slice()), v),
+        |conn, inserted| add_totals(conn, connection_id, inserted.iter().map(|e| &e.record)),
+    )
+}
+
+/// What payments just inserted add to `daily_totals`: a succeeded payment counts, with its own
+/// fee (Square, PayPal), on its day.
+fn add_totals<'a>(
+    conn: &Connection,
+    connection_id: &str,
+    inserted: impl Iterator<Item = &'a PaymentRecord>,
+) -> Result<()> {
+    let mut shares = Shares::default();
+    for p in inserted.filter(|p| p.status == "succeeded") {
+        let fee = p.fee_minor.unwrap_or(0);
+        shares.add(
+            p.created,
+            &p.currency,
+            p.currency_exponent,
+            1,
+            p.amount_minor,
+            fee,
+        );
+    }
+    shares.apply(conn, connection_id)
+}
+
+/// One payment's values for `TABLE.columns`, with its stored raw JSON.
+fn bind<'v>(
+    p: &'v PaymentRecord,
+    raw_json: ToSqlOutput<'v>,
+    v: &mut Vec<ToSqlOutput<'v>>,
+) -> Result<()> {
     v.extend([
         p.external_id.to_sql()?,
         p.amount_minor.to_sql()?,
@@ -81,7 +109,7 @@ fn bind<'v>(p: &'v PaymentRecord, v: &mut Vec<ToSqlOutput<'v>>) -> Result<()> {
         p.description.to_sql()?,
         p.balance_transaction_external_id.to_sql()?,
         p.created.to_sql()?,
-        p.raw_json.to_sql()?,
+        raw_json,
         p.fee_minor.to_sql()?,
         p.net_minor.to_sql()?,
         p.method.to_sql()?,
@@ -121,7 +149,7 @@ const COLUMNS: &str = "p.id, p.connection_id, c.name, c.provider, p.external_id,
         coalesce(p.settlement_amount_minor, sbt.amount_minor),
         coalesce(p.settlement_currency, sbt.currency),
         coalesce(p.settlement_exponent, sbt.currency_exponent),
-        json_extract(sbt.raw_json, '$.exchange_rate')";
+        json_extract(raw_json_text(sbt.raw_json), '$.exchange_rate')";
 
 const FROM: &str = "FROM payments p
     JOIN connections c ON c.id = p.connection_id
@@ -470,7 +498,7 @@ pub fn for_each(
 pub fn get(conn: &Connection, id: &str) -> Result<(PaymentView, String, Option<String>)> {
     conn.query_row(
         &format!(
-            "SELECT {COLUMNS}, p.raw_json, p.balance_transaction_external_id {FROM}
+            "SELECT {COLUMNS}, raw_json_text(p.raw_json), p.balance_transaction_external_id {FROM}
              WHERE p.id = ?1"
         ),
         [id],

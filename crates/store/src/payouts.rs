@@ -56,7 +56,7 @@ pub fn upsert_many(
             p.arrival_date.to_sql()?,
             p.destination.to_sql()?,
             p.created.to_sql()?,
-            p.raw_json.to_sql()?,
+            rusqlite::types::ToSqlOutput::from(crate::raw::encode(&p.raw_json)?),
         ]);
         Ok(())
     })
@@ -80,7 +80,7 @@ pub fn upsert_entries(
             e.currency.to_sql()?,
             e.currency_exponent.to_sql()?,
             e.created.to_sql()?,
-            e.raw_json.to_sql()?,
+            rusqlite::types::ToSqlOutput::from(crate::raw::encode(&e.raw_json)?),
         ]);
         Ok(())
     })
@@ -176,7 +176,7 @@ pub fn page(
 /// One payout by our id or the provider's, with its raw JSON.
 pub fn get(conn: &Connection, key: &str) -> Result<(PayoutView, String)> {
     let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {COLUMNS}, po.raw_json {FROM} WHERE po.id = ?1 OR po.external_id = ?1
+        "SELECT {COLUMNS}, raw_json_text(po.raw_json) {FROM} WHERE po.id = ?1 OR po.external_id = ?1
          ORDER BY po.id = ?1 DESC LIMIT 1"
     ))?;
     stmt.query_row([key], |r| Ok((view(r)?, r.get(14)?)))

@@ -41,7 +41,7 @@ pub fn upsert_many(
             r.reason.to_sql()?,
             r.balance_transaction_external_id.to_sql()?,
             r.created.to_sql()?,
-            r.raw_json.to_sql()?,
+            rusqlite::types::ToSqlOutput::from(crate::raw::encode(&r.raw_json)?),
         ]);
         Ok(())
     })

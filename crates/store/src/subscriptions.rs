@@ -45,7 +45,7 @@ pub fn upsert_many(
             s.next_charge_at.to_sql()?,
             s.cancel_at_period_end.to_sql()?,
             s.created.to_sql()?,
-            s.raw_json.to_sql()?,
+            rusqlite::types::ToSqlOutput::from(crate::raw::encode(&s.raw_json)?),
         ]);
         Ok(())
     })

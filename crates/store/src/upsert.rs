@@ -54,6 +54,12 @@ pub(crate) trait ProviderObject {
     fn external_id(&self) -> &str;
 }
 
+impl<T: ProviderObject> ProviderObject for crate::raw::Encoded<T> {
+    fn external_id(&self) -> &str {
+        self.record.external_id()
+    }
+}
+
 macro_rules! provider_objects {
     ($($record:ty),* $(,)?) => {
         $(impl ProviderObject for $record {
