@@ -528,9 +528,9 @@ impl RecordsByKind {
         conn_id: &str,
     ) -> switchboard_store::Result<[switchboard_store::UpsertCounts; 8]> {
         let counts = [
-            payments::upsert_encoded(tx, conn_id, &self.payments)?,
+            payments::upsert_many(tx, conn_id, &self.payments)?,
             refunds::upsert_many(tx, conn_id, &self.refunds)?,
-            balance_transactions::upsert_encoded(tx, conn_id, &self.balance_transactions)?,
+            balance_transactions::upsert_many(tx, conn_id, &self.balance_transactions)?,
             disputes::upsert_many(tx, conn_id, &self.disputes)?,
             payouts::upsert_many(tx, conn_id, &self.payouts)?,
             payouts::upsert_entries(tx, conn_id, &self.payout_entries)?,

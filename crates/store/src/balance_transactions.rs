@@ -1,9 +1,9 @@
 //! Balance transactions: where a payment's or refund's money went (fees, net, availability,
 //! payout), in the settlement currency.
 
-use crate::raw::{self, Encoded};
+use crate::raw::Storable;
 use crate::totals::Shares;
-use crate::upsert::{ObjectTable, UpsertCounts, upsert_rows_then};
+use crate::upsert::{ObjectTable, ProviderObject, UpsertCounts, upsert_rows_then};
 use crate::{Result, StoreError};
 use rusqlite::types::{ToSql, ToSqlOutput};
 use rusqlite::{Connection, OptionalExtension, params};
@@ -32,34 +32,20 @@ const TABLE: ObjectTable = ObjectTable {
 };
 
 /// Inserts or updates by (connection, external id); identical objects are left untouched.
-pub fn upsert_many(
+/// The balance transactions come as records (their raw JSON encoded here) or as
+/// [`Encoded`](crate::raw::Encoded) ones.
+pub fn upsert_many<R: Storable<Record = BalanceTransactionRecord> + ProviderObject>(
     conn: &Connection,
     connection_id: &str,
-    transactions: &[BalanceTransactionRecord],
+    transactions: &[R],
 ) -> Result<UpsertCounts> {
     upsert_rows_then(
         conn,
         &TABLE,
         connection_id,
         transactions,
-        |b, v| bind(b, ToSqlOutput::from(raw::encode(&b.raw_json)?), v),
-        |conn, inserted| add_totals(conn, connection_id, inserted.iter().copied()),
-    )
-}
-
-/// [`upsert_many`] for balance transactions whose raw JSON is encoded already.
-pub fn upsert_encoded(
-    conn: &Connection,
-    connection_id: &str,
-    transactions: &[Encoded<BalanceTransactionRecord>],
-) -> Result<UpsertCounts> {
-    upsert_rows_then(
-        conn,
-        &TABLE,
-        connection_id,
-        transactions,
-        |e, v| bind(&e.record, ToSqlOutput::from(e.raw_json.as_slice()), v),
-        |conn, inserted| add_totals(conn, connection_id, inserted.iter().map(|e| &e.record)),
+        |r, v| bind(r.record(), r.stored_raw_json()?, v),
+        |conn, inserted| add_totals(conn, connection_id, inserted.iter().map(|r| r.record())),
     )
 }
 

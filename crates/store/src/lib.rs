@@ -35,7 +35,7 @@ use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 pub use rusqlite;
-pub use upsert::UpsertCounts;
+pub use upsert::{ProviderObject, UpsertCounts};
 
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]

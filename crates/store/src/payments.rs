@@ -2,9 +2,9 @@
 //! (connection, external id). Listing is keyset-paged, newest first, so a deep page costs the
 //! same as the first.
 
-use crate::raw::{self, Encoded};
+use crate::raw::Storable;
 use crate::totals::Shares;
-use crate::upsert::{ObjectTable, UpsertCounts, upsert_rows_then};
+use crate::upsert::{ObjectTable, ProviderObject, UpsertCounts, upsert_rows_then};
 use crate::{Result, StoreError};
 use rusqlite::types::Value;
 use rusqlite::types::{Null, ToSql, ToSqlOutput};
@@ -39,34 +39,20 @@ const TABLE: ObjectTable = ObjectTable {
 };
 
 /// Inserts or updates by (connection, external id); identical objects are left untouched.
-pub fn upsert_many(
+/// The payments come as records (their raw JSON encoded here) or as
+/// [`Encoded`](crate::raw::Encoded) ones.
+pub fn upsert_many<R: Storable<Record = PaymentRecord> + ProviderObject>(
     conn: &Connection,
     connection_id: &str,
-    payments: &[PaymentRecord],
+    payments: &[R],
 ) -> Result<UpsertCounts> {
     upsert_rows_then(
         conn,
         &TABLE,
         connection_id,
         payments,
-        |p, v| bind(p, ToSqlOutput::from(raw::encode(&p.raw_json)?), v),
-        |conn, inserted| add_totals(conn, connection_id, inserted.iter().copied()),
-    )
-}
-
-/// [`upsert_many`] for payments whose raw JSON is encoded already.
-pub fn upsert_encoded(
-    conn: &Connection,
-    connection_id: &str,
-    payments: &[Encoded<PaymentRecord>],
-) -> Result<UpsertCounts> {
-    upsert_rows_then(
-        conn,
-        &TABLE,
-        connection_id,
-        payments,
-        |e, v| bind(&e.record, ToSqlOutput::from(e.raw_json.as_slice()), v),
-        |conn, inserted| add_totals(conn, connection_id, inserted.iter().map(|e| &e.record)),
+        |r, v| bind(r.record(), r.stored_raw_json()?, v),
+        |conn, inserted| add_totals(conn, connection_id, inserted.iter().map(|r| r.record())),
     )
 }
 
@@ -680,7 +666,7 @@ mod tests {
         );
         assert_eq!(count(&conn, &PaymentFilter::default()).unwrap(), 250);
         assert_eq!(
-            upsert_many(&conn, "c1", &[]).unwrap(),
+            upsert_many::<PaymentRecord>(&conn, "c1", &[]).unwrap(),
             UpsertCounts::default()
         );
     }

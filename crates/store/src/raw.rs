@@ -19,7 +19,7 @@
 use crate::{Result, StoreError};
 use rusqlite::Connection;
 use rusqlite::functions::FunctionFlags;
-use rusqlite::types::ValueRef;
+use rusqlite::types::{ToSqlOutput, ValueRef};
 use std::cell::RefCell;
 use std::sync::OnceLock;
 use zstd::dict::{DecoderDictionary, EncoderDictionary};
@@ -53,6 +53,43 @@ pub struct Encoded<T> {
     pub record: T,
     pub raw_json: Vec<u8>,
 }
+
+/// A record as an upsert stores it: the record itself, and its raw JSON as stored (encoded
+/// now, or already as an [`Encoded`]).
+pub trait Storable {
+    type Record;
+    fn record(&self) -> &Self::Record;
+    fn stored_raw_json(&self) -> Result<ToSqlOutput<'_>>;
+}
+
+impl<T> Storable for Encoded<T> {
+    type Record = T;
+    fn record(&self) -> &T {
+        &self.record
+    }
+    fn stored_raw_json(&self) -> Result<ToSqlOutput<'_>> {
+        Ok(ToSqlOutput::from(self.raw_json.as_slice()))
+    }
+}
+
+macro_rules! storable_records {
+    ($($record:ty),* $(,)?) => {
+        $(impl Storable for $record {
+            type Record = $record;
+            fn record(&self) -> &$record {
+                self
+            }
+            fn stored_raw_json(&self) -> Result<ToSqlOutput<'_>> {
+                Ok(ToSqlOutput::from(encode(&self.raw_json)?))
+            }
+        })*
+    };
+}
+
+storable_records!(
+    switchboard_core::records::PaymentRecord,
+    switchboard_core::records::BalanceTransactionRecord,
+);
 
 /// `json` as stored.
 pub fn encode(json: &str) -> Result<Vec<u8>> {

@@ -50,7 +50,7 @@ impl UpsertCounts {
 const ROWS_PER_STATEMENT: usize = 100;
 
 /// A provider object as the upsert sees it: its key within a connection.
-pub(crate) trait ProviderObject {
+pub trait ProviderObject {
     fn external_id(&self) -> &str;
 }
 
