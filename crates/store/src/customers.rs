@@ -1,6 +1,7 @@
 //! Customers, keyed by (connection, external id).
 
 use crate::Result;
+use crate::raw::Storable;
 use crate::upsert::{ObjectTable, UpsertCounts, upsert_rows};
 use rusqlite::Connection;
 use rusqlite::types::ToSql;
@@ -31,7 +32,7 @@ pub fn upsert_many(
             c.email.to_sql()?,
             c.phone.to_sql()?,
             c.created.to_sql()?,
-            rusqlite::types::ToSqlOutput::from(crate::raw::encode(&c.raw_json)?),
+            c.stored_raw_json()?,
         ]);
         Ok(())
     })

@@ -2,6 +2,7 @@
 //! external id.
 
 use crate::Result;
+use crate::raw::Storable;
 use crate::upsert::{ObjectTable, UpsertCounts, upsert_rows};
 use rusqlite::Connection;
 use rusqlite::types::ToSql;
@@ -40,7 +41,7 @@ pub fn upsert_many(
             d.reason.to_sql()?,
             d.evidence_due_by.to_sql()?,
             d.created.to_sql()?,
-            rusqlite::types::ToSqlOutput::from(crate::raw::encode(&d.raw_json)?),
+            d.stored_raw_json()?,
         ]);
         Ok(())
     })

@@ -1,5 +1,6 @@
 //! Payouts and what each contains (its entries), keyed by (connection, external id).
 
+use crate::raw::Storable;
 use crate::upsert::{ObjectTable, UpsertCounts, upsert_rows};
 use crate::{Result, StoreError};
 use rusqlite::types::ToSql;
@@ -56,7 +57,7 @@ pub fn upsert_many(
             p.arrival_date.to_sql()?,
             p.destination.to_sql()?,
             p.created.to_sql()?,
-            rusqlite::types::ToSqlOutput::from(crate::raw::encode(&p.raw_json)?),
+            p.stored_raw_json()?,
         ]);
         Ok(())
     })
@@ -80,7 +81,7 @@ pub fn upsert_entries(
             e.currency.to_sql()?,
             e.currency_exponent.to_sql()?,
             e.created.to_sql()?,
-            rusqlite::types::ToSqlOutput::from(crate::raw::encode(&e.raw_json)?),
+            e.stored_raw_json()?,
         ]);
         Ok(())
     })

@@ -72,25 +72,6 @@ impl<T> Storable for Encoded<T> {
     }
 }
 
-macro_rules! storable_records {
-    ($($record:ty),* $(,)?) => {
-        $(impl Storable for $record {
-            type Record = $record;
-            fn record(&self) -> &$record {
-                self
-            }
-            fn stored_raw_json(&self) -> Result<ToSqlOutput<'_>> {
-                Ok(ToSqlOutput::from(encode(&self.raw_json)?))
-            }
-        })*
-    };
-}
-
-storable_records!(
-    switchboard_core::records::PaymentRecord,
-    switchboard_core::records::BalanceTransactionRecord,
-);
-
 /// `json` as stored.
 pub fn encode(json: &str) -> Result<Vec<u8>> {
     COMPRESSOR.with(|cell| {

@@ -1,6 +1,7 @@
 //! Refunds, keyed by (connection, external id), linked to their payment by its external id.
 
 use crate::Result;
+use crate::raw::Storable;
 use crate::upsert::{ObjectTable, UpsertCounts, upsert_rows};
 use rusqlite::types::ToSql;
 use rusqlite::{Connection, params};
@@ -41,7 +42,7 @@ pub fn upsert_many(
             r.reason.to_sql()?,
             r.balance_transaction_external_id.to_sql()?,
             r.created.to_sql()?,
-            rusqlite::types::ToSqlOutput::from(crate::raw::encode(&r.raw_json)?),
+            r.stored_raw_json()?,
         ]);
         Ok(())
     })

@@ -1,6 +1,7 @@
 //! Subscriptions, keyed by (connection, external id).
 
 use crate::Result;
+use crate::raw::Storable;
 use crate::upsert::{ObjectTable, UpsertCounts, upsert_rows};
 use rusqlite::Connection;
 use rusqlite::types::ToSql;
@@ -45,7 +46,7 @@ pub fn upsert_many(
             s.next_charge_at.to_sql()?,
             s.cancel_at_period_end.to_sql()?,
             s.created.to_sql()?,
-            rusqlite::types::ToSqlOutput::from(crate::raw::encode(&s.raw_json)?),
+            s.stored_raw_json()?,
         ]);
         Ok(())
     })

@@ -60,17 +60,28 @@ impl<T: ProviderObject> ProviderObject for crate::raw::Encoded<T> {
     }
 }
 
-macro_rules! provider_objects {
+/// Every provider record: its key, and its raw JSON encoded as stored (`raw::Storable`).
+macro_rules! provider_records {
     ($($record:ty),* $(,)?) => {
         $(impl ProviderObject for $record {
             fn external_id(&self) -> &str {
                 &self.external_id
             }
+        }
+
+        impl crate::raw::Storable for $record {
+            type Record = $record;
+            fn record(&self) -> &$record {
+                self
+            }
+            fn stored_raw_json(&self) -> Result<ToSqlOutput<'_>> {
+                Ok(ToSqlOutput::from(crate::raw::encode(&self.raw_json)?))
+            }
         })*
     };
 }
 
-provider_objects!(
+provider_records!(
     switchboard_core::records::PaymentRecord,
     switchboard_core::records::RefundRecord,
     switchboard_core::records::BalanceTransactionRecord,
