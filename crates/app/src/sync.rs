@@ -11,7 +11,7 @@ use switchboard_core::views::{SyncProgress, SyncRunView};
 use switchboard_core::{CommandError, ErrorCode};
 use switchboard_providers::http::{RequestRecord, RequestSink};
 use switchboard_providers::{Page, PageRequest, ProviderError, PullPayments, Record};
-use switchboard_store::raw::{self, Encoded};
+use switchboard_store::raw::Encoded;
 use switchboard_store::request_log;
 use switchboard_store::rusqlite::TransactionBehavior;
 use switchboard_store::sync_runs::{Counts, Finish};
@@ -456,33 +456,38 @@ async fn commit_page(
         run_id,
     } = owner;
     blocking(store, move |s| {
-        let mut conn = s.conn();
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let mut counts = Counts {
-            fetched: page.fetched as i64,
-            failed: page.rejected.len() as i64,
-            ..Counts::default()
-        };
-        // Many objects per statement (see `switchboard_store::upsert`): a stream's pages hold
-        // one kind of object, so this is one run of statements per group.
-        for done in kinds.upsert(&tx, &conn_id)? {
-            counts.inserted += done.inserted as i64;
-            counts.updated += done.updated as i64;
-            counts.skipped += done.unchanged as i64;
-        }
-        sync_runs::add_counts(&tx, &run_id, counts)?;
-        request_log::append(&tx, &conn_id, &exchanges)?;
-        if page.last_id.is_some() {
-            cursor.run_after = page.last_id.clone();
-        }
-        if let Some(max) = page.max_created {
-            cursor.run_max_created = Some(cursor.run_max_created.map_or(max, |m| m.max(max)));
-        }
-        cursors::put(&tx, &conn_id, &stream, &cursor)?;
-        tx.commit()?;
-        Ok(cursor)
+        // One check that the connection exists instead of a foreign key check per row: the
+        // upserts then need no statement journal (`switchboard_store::upsert`).
+        let cursor = s.write_for_connection(&conn_id, |tx| {
+            let mut counts = Counts {
+                fetched: page.fetched as i64,
+                failed: page.rejected.len() as i64,
+                ..Counts::default()
+            };
+            // Many objects per statement (see `switchboard_store::upsert`): a stream's pages hold
+            // one kind of object, so this is one run of statements per group.
+            for done in kinds.upsert(tx, &conn_id)? {
+                counts.inserted += done.inserted as i64;
+                counts.updated += done.updated as i64;
+                counts.skipped += done.unchanged as i64;
+            }
+            sync_runs::add_counts(tx, &run_id, counts)?;
+            request_log::append(tx, &conn_id, &exchanges)?;
+            if page.last_id.is_some() {
+                cursor.run_after = page.last_id.clone();
+            }
+            if let Some(max) = page.max_created {
+                cursor.run_max_created = Some(cursor.run_max_created.map_or(max, |m| m.max(max)));
+            }
+            cursors::put(tx, &conn_id, &stream, &cursor)?;
+            Ok(cursor)
+        })?;
+        // The records go back to be freed by the thread that made them, not this one (see
+        // `Encoded::new`).
+        Ok((cursor, kinds))
     })
     .await
+    .map(|(cursor, _records)| cursor)
 }
 
 /// A group's records split by kind, so each kind is upserted many rows per statement. The two
@@ -503,15 +508,9 @@ struct RecordsByKind {
 impl RecordsByKind {
     fn add(&mut self, record: Record) -> switchboard_store::Result<()> {
         match record {
-            Record::Payment(p) => self.payments.push(Encoded {
-                raw_json: raw::encode(&p.raw_json)?,
-                record: p,
-            }),
+            Record::Payment(p) => self.payments.push(Encoded::new(p)?),
             Record::Refund(r) => self.refunds.push(r),
-            Record::BalanceTransaction(b) => self.balance_transactions.push(Encoded {
-                raw_json: raw::encode(&b.raw_json)?,
-                record: b,
-            }),
+            Record::BalanceTransaction(b) => self.balance_transactions.push(Encoded::new(b)?),
             Record::Dispute(d) => self.disputes.push(d),
             Record::Payout(p) => self.payouts.push(p),
             Record::PayoutEntry(e) => self.payout_entries.push(e),

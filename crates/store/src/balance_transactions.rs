@@ -3,7 +3,7 @@
 
 use crate::raw::Storable;
 use crate::totals::Shares;
-use crate::upsert::{ObjectTable, ProviderObject, UpsertCounts, upsert_rows_then};
+use crate::upsert::{ObjectTable, ProviderObject, UpsertCounts, atomically, upsert_rows_then};
 use crate::{Result, StoreError};
 use rusqlite::types::{ToSql, ToSqlOutput};
 use rusqlite::{Connection, OptionalExtension, params};
@@ -39,14 +39,22 @@ pub fn upsert_many<R: Storable<Record = BalanceTransactionRecord> + ProviderObje
     connection_id: &str,
     transactions: &[R],
 ) -> Result<UpsertCounts> {
-    upsert_rows_then(
-        conn,
-        &TABLE,
-        connection_id,
-        transactions,
-        |r, v| bind(r.record(), r.stored_raw_json()?, v),
-        |conn, inserted| add_totals(conn, connection_id, inserted.iter().map(|r| r.record())),
-    )
+    atomically(conn, |conn| {
+        upsert_rows_then(
+            conn,
+            &TABLE,
+            connection_id,
+            transactions,
+            |r, v| bind(r.record(), r.stored_raw_json()?, v),
+            |conn, inserted| {
+                add_totals(
+                    conn,
+                    connection_id,
+                    inserted.iter().map(|(r, _)| r.record()),
+                )
+            },
+        )
+    })
 }
 
 /// What balance transactions just inserted add to `daily_totals`: Stripe's fees, on the

@@ -82,6 +82,26 @@ pub struct Store {
     _checkpointer: Option<checkpointer::Checkpointer>,
 }
 
+/// The store's connection with foreign key checks off until this is dropped, whatever happens,
+/// a panic included (the store's lock recovers from poisoning, so the next holder must find
+/// them on). The pragma is a no-op inside a transaction: this is made and dropped outside one.
+struct ForeignKeysOff<'a>(MutexGuard<'a, Connection>);
+
+impl<'a> ForeignKeysOff<'a> {
+    fn new(conn: MutexGuard<'a, Connection>) -> Result<Self> {
+        conn.pragma_update(None, "foreign_keys", "OFF")?;
+        Ok(ForeignKeysOff(conn))
+    }
+}
+
+impl Drop for ForeignKeysOff<'_> {
+    fn drop(&mut self) {
+        if let Err(e) = self.0.pragma_update(None, "foreign_keys", "ON") {
+            tracing::error!("could not turn foreign key checks back on: {e}");
+        }
+    }
+}
+
 impl Store {
     /// Opens (creating if needed) `<folder>/switchboard.db` and migrates it.
     pub fn open_folder(folder: &Path) -> Result<Store> {
@@ -156,6 +176,36 @@ impl Store {
         result
     }
 
+    /// Runs `f` in one IMMEDIATE transaction that writes rows of connection `connection_id`
+    /// only (a sync's page group): the connection is checked to exist once, at the start,
+    /// instead of by a foreign key check per row. Every foreign key in the schema refers to
+    /// `connections(id)`, and the write lock held from the check to the commit keeps the
+    /// connection from going meanwhile, so the rows stay as consistent as with the checks.
+    /// Why: a per-row foreign key check may fail half-way through a statement, so SQLite gave
+    /// each multi-row upsert a statement journal (see `upsert`).
+    /// Fails with [`StoreError::NotFound`] if the connection is gone.
+    pub fn write_for_connection<T>(
+        &self,
+        connection_id: &str,
+        f: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T>,
+    ) -> Result<T> {
+        let mut conn = ForeignKeysOff::new(self.conn())?;
+        let tx = conn
+            .0
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let exists: bool = tx.query_row(
+            "SELECT EXISTS (SELECT 1 FROM connections WHERE id = ?1)",
+            [connection_id],
+            |r| r.get(0),
+        )?;
+        if !exists {
+            return Err(StoreError::NotFound(format!("connection {connection_id}")));
+        }
+        let value = f(&tx)?;
+        tx.commit()?;
+        Ok(value)
+    }
+
     /// The connection, for one module's queries. A poisoned lock is recovered: SQLite's own
     /// transactions keep the data consistent even if a holder panicked.
     pub fn conn(&self) -> MutexGuard<'_, Connection> {
@@ -212,6 +262,53 @@ mod tests {
             .pragma_query_value(None, "user_version", |r| r.get(0))
             .unwrap();
         assert_eq!(version, migrations::LATEST);
+    }
+
+    fn foreign_keys_on(store: &Store) -> bool {
+        store
+            .conn()
+            .pragma_query_value(None, "foreign_keys", |r| r.get(0))
+            .unwrap()
+    }
+
+    #[test]
+    fn a_write_for_a_connection_checks_it_once_and_turns_foreign_keys_back_on() {
+        let store = test_store();
+        let insert = |tx: &rusqlite::Transaction<'_>, connection: &str| {
+            tx.execute(
+                "INSERT INTO sync_cursors (connection_id, stream, updated_at) VALUES (?1, 's', 'now')",
+                [connection],
+            )
+            .map_err(StoreError::from)
+        };
+        store
+            .write_for_connection("c1", |tx| insert(tx, "c1"))
+            .unwrap();
+        assert!(foreign_keys_on(&store));
+        let missing = store.write_for_connection("gone", |tx| insert(tx, "gone"));
+        assert!(
+            matches!(missing, Err(StoreError::NotFound(_))),
+            "{missing:?}"
+        );
+        assert!(foreign_keys_on(&store));
+        // An error inside rolls the whole write back.
+        let failed = store.write_for_connection("c1", |tx| {
+            tx.execute("DELETE FROM sync_cursors", [])?;
+            Err::<(), _>(StoreError::Invalid("stop".into()))
+        });
+        assert!(failed.is_err());
+        let cursors: i64 = store
+            .conn()
+            .query_row("SELECT count(*) FROM sync_cursors", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(cursors, 1);
+        assert!(foreign_keys_on(&store));
+        // Outside such a write, a row of a missing connection is refused as before.
+        let tx_less = store.conn().execute(
+            "INSERT INTO sync_cursors (connection_id, stream, updated_at) VALUES ('gone', 's', 'now')",
+            [],
+        );
+        assert!(tx_less.is_err());
     }
 
     #[test]

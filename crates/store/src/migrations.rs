@@ -21,6 +21,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/0014_payment_requests.sql"),
     include_str!("migrations/0015_payment_request_outcomes.sql"),
     include_str!("migrations/0016_totals_of_inserts_per_statement.sql"),
+    include_str!("migrations/0017_payments_indexed_for_search_per_call.sql"),
 ];
 
 pub(crate) const LATEST: i64 = MIGRATIONS.len() as i64;

@@ -4,7 +4,7 @@
 
 use crate::raw::Storable;
 use crate::totals::Shares;
-use crate::upsert::{ObjectTable, ProviderObject, UpsertCounts, upsert_rows_then};
+use crate::upsert::{ObjectTable, ProviderObject, UpsertCounts, atomically, upsert_rows_then};
 use crate::{Result, StoreError};
 use rusqlite::types::Value;
 use rusqlite::types::{Null, ToSql, ToSqlOutput};
@@ -46,14 +46,46 @@ pub fn upsert_many<R: Storable<Record = PaymentRecord> + ProviderObject>(
     connection_id: &str,
     payments: &[R],
 ) -> Result<UpsertCounts> {
-    upsert_rows_then(
-        conn,
-        &TABLE,
-        connection_id,
-        payments,
-        |r, v| bind(r.record(), r.stored_raw_json()?, v),
-        |conn, inserted| add_totals(conn, connection_id, inserted.iter().map(|r| r.record())),
-    )
+    atomically(conn, |conn| {
+        let mut inserted_rowids = Vec::new();
+        let counts = upsert_rows_then(
+            conn,
+            &TABLE,
+            connection_id,
+            payments,
+            |r, v| bind(r.record(), r.stored_raw_json()?, v),
+            |conn, inserted| {
+                inserted_rowids.extend(inserted.iter().map(|(_, rowid)| *rowid));
+                add_totals(
+                    conn,
+                    connection_id,
+                    inserted.iter().map(|(r, _)| r.record()),
+                )
+            },
+        )?;
+        index_for_search(conn, &inserted_rowids)?;
+        Ok(counts)
+    })
+}
+
+/// Adds payments just inserted to the full-text index, in one statement per call: FTS5 writes
+/// a new index segment whenever a statement may need undoing on its own, so a trigger per row
+/// wrote one per upsert statement (and merged them again), and it made each upsert keep a
+/// statement journal (see `upsert`). Updated payments are re-indexed by the
+/// `payments_fts_update` trigger, deleted ones dropped by `payments_fts_delete` (migration
+/// 0013); the insert trigger went in migration 0017.
+fn index_for_search(conn: &Connection, rowids: &[i64]) -> Result<()> {
+    if rowids.is_empty() {
+        return Ok(());
+    }
+    let rowids = serde_json::to_string(rowids).map_err(|e| StoreError::Invalid(e.to_string()))?;
+    conn.prepare_cached(
+        "INSERT INTO payments_fts (rowid, external_id, customer, customer_email, description)
+         SELECT rowid, external_id, customer, customer_email, description FROM payments
+         WHERE rowid IN (SELECT value FROM json_each(?1))",
+    )?
+    .execute([rowids])?;
+    Ok(())
 }
 
 /// What payments just inserted add to `daily_totals`: a succeeded payment counts, with its own
@@ -382,7 +414,12 @@ pub fn raise_refunded_from_refunds(
     connection_id: &str,
     payment_external_ids: &[&str],
 ) -> Result<usize> {
-    if payment_external_ids.is_empty() {
+    // No refund stored (a first import's payments come before its refunds): nothing to look
+    // up for each payment.
+    let any_refund: bool = conn
+        .prepare_cached("SELECT EXISTS (SELECT 1 FROM refunds WHERE connection_id = ?1)")?
+        .query_row([connection_id], |r| r.get(0))?;
+    if payment_external_ids.is_empty() || !any_refund {
         return Ok(0);
     }
     let ids = serde_json::to_string(payment_external_ids)
@@ -960,6 +997,17 @@ mod tests {
         upsert(&conn, "c2", &r).unwrap();
         assert_eq!(search("renamed"), vec!["ch_3".to_string()]);
         assert!(!search("customer 3").contains(&"ch_3".to_string()));
+        // FTS5 checks an external-content index against its table: every payment inserted (in
+        // a transaction or not), updated or deleted is indexed as it now is.
+        conn.execute_batch("BEGIN").unwrap();
+        let many: Vec<PaymentRecord> = (100..350).map(|n| record(n, 1_767_225_600 + n)).collect();
+        assert_eq!(upsert_many(&conn, "c2", &many).unwrap().inserted, 250);
+        conn.execute_batch("COMMIT").unwrap();
+        assert_eq!(search("ch_349"), vec!["ch_349".to_string()]);
+        conn.execute("DELETE FROM payments WHERE external_id = 'ch_7'", [])
+            .unwrap();
+        conn.execute_batch("INSERT INTO payments_fts (payments_fts) VALUES ('integrity-check')")
+            .expect("the full-text index matches the payments");
     }
 
     #[test]

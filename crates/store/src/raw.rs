@@ -54,6 +54,25 @@ pub struct Encoded<T> {
     pub raw_json: Vec<u8>,
 }
 
+/// A provider record's own JSON, as the provider sent it.
+pub trait RawJson {
+    fn raw_json_mut(&mut self) -> &mut String;
+}
+
+impl<T: RawJson> Encoded<T> {
+    /// `record` with its raw JSON encoded. The record no longer holds the JSON text (the
+    /// encoded bytes are what is stored): it is freed here, on the thread that parsed it,
+    /// rather than with the record on the database's thread, where freeing another thread's
+    /// memory was a measurable part of each commit.
+    pub fn new(mut record: T) -> Result<Self> {
+        let json = std::mem::take(record.raw_json_mut());
+        Ok(Encoded {
+            raw_json: encode(&json)?,
+            record,
+        })
+    }
+}
+
 /// A record as an upsert stores it: the record itself, and its raw JSON as stored (encoded
 /// now, or already as an [`Encoded`]).
 pub trait Storable {

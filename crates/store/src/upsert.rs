@@ -1,15 +1,26 @@
 //! The one way provider objects are stored: many objects per statement, keyed by (connection,
 //! external id), an identical object left untouched.
 //!
-//! A statement is `INSERT … VALUES (…), (…), … ON CONFLICT (connection_id, external_id) DO
-//! UPDATE … WHERE <table>.raw_json IS NOT excluded.raw_json RETURNING id`. Each row carries a
-//! fresh id: our id back means the object was inserted, the stored row's id back means it was
-//! updated, and no row back means it was already identical. Many rows per statement matter for
-//! the import benchmark: inside a transaction SQLite copies every page a statement touches into
-//! the statement's journal once per statement, so one row per statement copied the table's and
-//! each index's page once per object (plus a statement's fixed cost per object).
+//! Each chunk of objects takes two statements:
+//! - `INSERT … VALUES (…), (…), … ON CONFLICT (connection_id, external_id) DO NOTHING
+//!   RETURNING id, rowid`: each row carries a fresh id, and the rows that come back were
+//!   inserted;
+//! - for the objects already stored, `UPDATE … FROM (VALUES …) WHERE raw_json IS NOT …
+//!   RETURNING id`: the rows that come back were updated, the rest were identical.
+//!
+//! Why two, and why so: inside a transaction SQLite copies every page a statement touches into
+//! a statement journal (so it can undo that statement alone) and flushes the full-text index's
+//! pending terms into a new segment, unless the statement cannot fail half-way. An import is
+//! nearly all inserts, so the insert is written to need neither: `OR FAIL` (a failure keeps
+//! the rows before it; the caller's transaction is rolled back on any error), `DO NOTHING`
+//! (an upsert's `DO UPDATE` may abort), no trigger writing a virtual table (the payments'
+//! full-text rows are added per call, `payments::upsert_many`) and, in
+//! [`Store::write_for_connection`](crate::Store::write_for_connection), no per-row foreign key
+//! check. Outside a transaction the insert stays an `ABORT` one, atomic by itself. Many rows per
+//! statement matter too: a statement's fixed cost and its journal's copy of each page it
+//! touches are paid per statement, not per object.
 
-use crate::Result;
+use crate::{Result, StoreError};
 use rusqlite::Connection;
 use rusqlite::types::ToSqlOutput;
 use std::collections::{HashMap, HashSet};
@@ -60,12 +71,19 @@ impl<T: ProviderObject> ProviderObject for crate::raw::Encoded<T> {
     }
 }
 
-/// Every provider record: its key, and its raw JSON encoded as stored (`raw::Storable`).
+/// Every provider record: its key, its raw JSON, and that JSON encoded as stored
+/// (`raw::Storable`).
 macro_rules! provider_records {
     ($($record:ty),* $(,)?) => {
         $(impl ProviderObject for $record {
             fn external_id(&self) -> &str {
                 &self.external_id
+            }
+        }
+
+        impl crate::raw::RawJson for $record {
+            fn raw_json_mut(&mut self) -> &mut String {
+                &mut self.raw_json
             }
         }
 
@@ -103,18 +121,19 @@ pub(crate) fn upsert_rows<T: ProviderObject>(
     upsert_rows_then(conn, table, connection_id, objects, bind, |_, _| Ok(()))
 }
 
-/// [`upsert_rows`], calling `inserted` after each statement with the objects it inserted (in
-/// the same transaction, before the next statement), for what a per-row trigger would cost
-/// too much to keep up to date (`totals::add`).
+/// [`upsert_rows`], calling `inserted` after each chunk with the objects it inserted and their
+/// rowids (in the same transaction, before the next chunk), for what a per-row trigger would
+/// cost too much to keep up to date (`totals::add`, the payments' full-text index).
 pub(crate) fn upsert_rows_then<T: ProviderObject>(
     conn: &Connection,
     table: &ObjectTable,
     connection_id: &str,
     objects: &[T],
     bind: impl for<'v> Fn(&'v T, &mut Vec<ToSqlOutput<'v>>) -> Result<()>,
-    mut inserted: impl FnMut(&Connection, &[&T]) -> Result<()>,
+    mut inserted: impl FnMut(&Connection, &[(&T, i64)]) -> Result<()>,
 ) -> Result<UpsertCounts> {
     let now = switchboard_core::now_rfc3339();
+    let or_fail = !conn.is_autocommit();
     let mut counts = UpsertCounts::default();
     for chunk in distinct_chunks(objects) {
         let ids: Vec<String> = chunk.iter().map(|_| crate::new_id()).collect();
@@ -131,26 +150,82 @@ pub(crate) fn upsert_rows_then<T: ProviderObject>(
             .enumerate()
             .map(|(i, id)| (id.as_str(), i))
             .collect();
-        let mut stmt = conn.prepare_cached(&statement(table, chunk.len()))?;
+        let mut is_new = vec![None; chunk.len()];
+        let mut stmt = conn.prepare_cached(&insert_statement(table, chunk.len(), or_fail))?;
         let mut rows = stmt.query(rusqlite::params_from_iter(values))?;
-        let mut returned = 0;
-        let mut new_objects = Vec::new();
         while let Some(row) = rows.next()? {
-            returned += 1;
             let id = row.get_ref(0)?.as_str().map_err(rusqlite::Error::from)?;
-            match new_ids.get(id) {
-                Some(&i) => new_objects.push(chunk[i]),
-                None => counts.updated += 1,
-            }
+            let i = *new_ids.get(id).ok_or_else(|| {
+                StoreError::Invalid(format!("{}: an insert returned a foreign id", table.name))
+            })?;
+            is_new[i] = Some(row.get::<_, i64>(1)?);
         }
         drop(rows);
+        let new_objects: Vec<(&T, i64)> = chunk
+            .iter()
+            .zip(&is_new)
+            .filter_map(|(object, rowid)| rowid.map(|r| (*object, r)))
+            .collect();
+        let stored: Vec<&T> = chunk
+            .iter()
+            .zip(&is_new)
+            .filter_map(|(object, rowid)| rowid.is_none().then_some(*object))
+            .collect();
         counts.inserted += new_objects.len();
-        counts.unchanged += chunk.len() - returned;
         if !new_objects.is_empty() {
             inserted(conn, &new_objects)?;
         }
+        if !stored.is_empty() {
+            let updated = update_rows(conn, table, connection_id, &stored, &bind, &now)?;
+            counts.updated += updated;
+            counts.unchanged += stored.len() - updated;
+        }
     }
     Ok(counts)
+}
+
+/// Rewrites the stored rows of `objects` whose raw JSON differs; returns how many it rewrote.
+fn update_rows<T: ProviderObject>(
+    conn: &Connection,
+    table: &ObjectTable,
+    connection_id: &str,
+    objects: &[&T],
+    bind: &impl for<'v> Fn(&'v T, &mut Vec<ToSqlOutput<'v>>) -> Result<()>,
+    now: &str,
+) -> Result<usize> {
+    let mut values = Vec::with_capacity(objects.len() * (table.columns.len() + 1) + 1);
+    for object in objects {
+        bind(*object, &mut values)?;
+        values.push(ToSqlOutput::from(now));
+    }
+    values.push(ToSqlOutput::from(connection_id));
+    let mut stmt = conn.prepare_cached(&update_statement(table, objects.len()))?;
+    let mut rows = stmt.query(rusqlite::params_from_iter(values))?;
+    let mut updated = 0;
+    while rows.next()?.is_some() {
+        updated += 1;
+    }
+    Ok(updated)
+}
+
+/// Runs `f` as one unit: as it is inside the caller's transaction, or in a savepoint of its own
+/// when there is none, for an upsert whose rows and what it keeps beside them (totals, the
+/// full-text index) are written by several statements.
+pub(crate) fn atomically<T>(
+    conn: &Connection,
+    f: impl FnOnce(&Connection) -> Result<T>,
+) -> Result<T> {
+    if !conn.is_autocommit() {
+        return f(conn);
+    }
+    conn.execute_batch("SAVEPOINT upsert")?;
+    let result = f(conn);
+    conn.execute_batch(if result.is_ok() {
+        "RELEASE upsert"
+    } else {
+        "ROLLBACK TO upsert; RELEASE upsert"
+    })?;
+    result
 }
 
 /// `objects` in order, in statements of at most [`ROWS_PER_STATEMENT`] that never hold one
@@ -174,14 +249,8 @@ fn distinct_chunks<T: ProviderObject>(objects: &[T]) -> Vec<Vec<&T>> {
     chunks
 }
 
-/// The upsert statement for `rows` objects.
-fn statement(table: &ObjectTable, rows: usize) -> String {
-    let columns = table.columns.len() + 3;
-    let mut sql = format!(
-        "INSERT INTO {} (id, connection_id, {}, updated_at) VALUES ",
-        table.name,
-        table.columns.join(", ")
-    );
+/// `rows` placeholder tuples of `columns` values each: `(?, ?), (?, ?)`.
+fn placeholders(sql: &mut String, rows: usize, columns: usize) {
     for row in 0..rows {
         sql.push_str(if row == 0 { "(" } else { ", (" });
         for column in 0..columns {
@@ -189,14 +258,46 @@ fn statement(table: &ObjectTable, rows: usize) -> String {
         }
         sql.push(')');
     }
-    sql.push_str(" ON CONFLICT (connection_id, external_id) DO UPDATE SET ");
-    for column in table.columns.iter().filter(|c| **c != "external_id") {
-        let _ = write!(sql, "{column} = excluded.{column}, ");
+}
+
+/// The insert of `rows` objects (see the module's notes): binds id, connection id,
+/// `table.columns` and `updated_at` per row; returns the inserted rows' id and rowid.
+fn insert_statement(table: &ObjectTable, rows: usize, or_fail: bool) -> String {
+    let mut sql = format!(
+        "INSERT {}INTO {} (id, connection_id, {}, updated_at) VALUES ",
+        if or_fail { "OR FAIL " } else { "" },
+        table.name,
+        table.columns.join(", ")
+    );
+    placeholders(&mut sql, rows, table.columns.len() + 3);
+    sql.push_str(" ON CONFLICT (connection_id, external_id) DO NOTHING RETURNING id, rowid");
+    sql
+}
+
+/// The update of `rows` stored objects: binds `table.columns` and `updated_at` per row, then
+/// the connection id; rewrites a row only if its raw JSON differs, and returns its id.
+fn update_statement(table: &ObjectTable, rows: usize) -> String {
+    let column = |name: &str| {
+        let i = table.columns.iter().position(|c| *c == name);
+        format!("v.column{}", i.expect("an object table's column") + 1)
+    };
+    let mut sql = format!("UPDATE {} SET ", table.name);
+    for name in table.columns.iter().filter(|c| **c != "external_id") {
+        let _ = write!(sql, "{name} = {}, ", column(name));
     }
     let _ = write!(
         sql,
-        "updated_at = excluded.updated_at WHERE {0}.raw_json IS NOT excluded.raw_json RETURNING id",
-        table.name
+        "updated_at = v.column{} FROM (VALUES ",
+        table.columns.len() + 1
+    );
+    placeholders(&mut sql, rows, table.columns.len() + 1);
+    let _ = write!(
+        sql,
+        ") AS v WHERE {0}.connection_id = ? AND {0}.external_id = {1} \
+         AND {0}.raw_json IS NOT {2} RETURNING id",
+        table.name,
+        column("external_id"),
+        column("raw_json"),
     );
     sql
 }
@@ -238,17 +339,118 @@ mod tests {
     }
 
     #[test]
-    fn the_statement_has_one_placeholder_per_value() {
+    fn the_statements_have_one_placeholder_per_value() {
         let table = ObjectTable {
             name: "t",
             columns: &["external_id", "raw_json"],
         };
-        let sql = statement(&table, 2);
-        assert_eq!(sql.matches('?').count(), 2 * 5);
-        assert!(sql.starts_with(
-            "INSERT INTO t (id, connection_id, external_id, raw_json, updated_at) VALUES (?, ?, ?, ?, ?), (?"
+        let insert = insert_statement(&table, 2, true);
+        assert_eq!(insert.matches('?').count(), 2 * 5);
+        assert!(insert.starts_with(
+            "INSERT OR FAIL INTO t (id, connection_id, external_id, raw_json, updated_at) VALUES (?, ?, ?, ?, ?), (?"
         ));
-        assert!(sql.contains("DO UPDATE SET raw_json = excluded.raw_json, updated_at"));
-        assert!(!sql.contains("external_id = excluded"));
+        assert!(!insert_statement(&table, 2, false).contains("OR FAIL"));
+        let update = update_statement(&table, 2);
+        assert_eq!(update.matches('?').count(), 2 * 3 + 1);
+        assert!(update.starts_with(
+            "UPDATE t SET raw_json = v.column2, updated_at = v.column3 FROM (VALUES (?, ?, ?), (?"
+        ));
+        assert!(
+            update.ends_with(
+                "t.external_id = v.column1 AND t.raw_json IS NOT v.column2 RETURNING id"
+            )
+        );
+    }
+
+    /// Insert, update and leave alone, through the real statements on a real table.
+    #[test]
+    fn an_upsert_counts_inserted_updated_and_unchanged_objects() {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch(
+            "CREATE TABLE t (id TEXT PRIMARY KEY, connection_id TEXT NOT NULL,
+               external_id TEXT NOT NULL, raw_json TEXT NOT NULL, updated_at TEXT NOT NULL,
+               UNIQUE (connection_id, external_id));",
+        )
+        .unwrap();
+        let table = ObjectTable {
+            name: "t",
+            columns: &["external_id", "raw_json"],
+        };
+        struct Row(String, String);
+        impl ProviderObject for Row {
+            fn external_id(&self) -> &str {
+                &self.0
+            }
+        }
+        let rows = |pairs: &[(&str, &str)]| -> Vec<Row> {
+            pairs
+                .iter()
+                .map(|(k, v)| Row(k.to_string(), v.to_string()))
+                .collect()
+        };
+        let upsert = |conn: &Connection, connection: &str, objects: &[Row]| {
+            let mut rowids = Vec::new();
+            let counts = upsert_rows_then(
+                conn,
+                &table,
+                connection,
+                objects,
+                |r: &Row, v| {
+                    v.extend([
+                        ToSqlOutput::from(r.0.as_str()),
+                        ToSqlOutput::from(r.1.as_str()),
+                    ]);
+                    Ok(())
+                },
+                |_, inserted| {
+                    rowids.extend(inserted.iter().map(|(r, rowid)| (r.0.clone(), *rowid)));
+                    Ok(())
+                },
+            )
+            .unwrap();
+            (counts, rowids)
+        };
+        let (counts, rowids) = upsert(&conn, "c1", &rows(&[("a", "1"), ("b", "1")]));
+        assert_eq!(
+            (counts.inserted, counts.updated, counts.unchanged),
+            (2, 0, 0)
+        );
+        for (external_id, rowid) in rowids {
+            let stored: String = conn
+                .query_row("SELECT external_id FROM t WHERE rowid = ?1", [rowid], |r| {
+                    r.get(0)
+                })
+                .unwrap();
+            assert_eq!(stored, external_id, "the rowid handed on is the row's");
+        }
+        // In a transaction (the `OR FAIL` statement): one new, one changed, one identical.
+        conn.execute_batch("BEGIN").unwrap();
+        let (counts, rowids) = upsert(&conn, "c1", &rows(&[("a", "1"), ("b", "2"), ("c", "1")]));
+        conn.execute_batch("COMMIT").unwrap();
+        assert_eq!(
+            (counts.inserted, counts.updated, counts.unchanged),
+            (1, 1, 1)
+        );
+        assert_eq!(
+            rowids.iter().map(|r| r.0.as_str()).collect::<Vec<_>>(),
+            ["c"]
+        );
+        let b: String = conn
+            .query_row("SELECT raw_json FROM t WHERE external_id = 'b'", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert_eq!(b, "2");
+        // Another connection's object of the same external id is another row.
+        let (counts, _) = upsert(&conn, "c2", &rows(&[("a", "9")]));
+        assert_eq!(counts.inserted, 1);
+        let a: String = conn
+            .query_row(
+                "SELECT raw_json FROM t WHERE connection_id = 'c1' AND external_id = 'a'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(a, "1");
     }
 }
