@@ -78,8 +78,44 @@ pub const DB_FILE: &str = "switchboard.db";
 /// (a sync page) takes one transaction per page.
 pub struct Store {
     conn: Mutex<Connection>,
+    /// A second connection to the same file with foreign key checks off, for
+    /// [`Store::write_for_connection`] only (file databases only). Turning the checks off and on
+    /// around each write instead made SQLite recompile every cached statement each time (a
+    /// tenth of an import's database time).
+    unchecked: Option<Mutex<Connection>>,
     /// Runs WAL checkpoints off the commit path (file databases only); stopped on drop.
     _checkpointer: Option<checkpointer::Checkpointer>,
+}
+
+/// Every connection's settings.
+fn configure(conn: &Connection, foreign_keys: bool) -> Result<()> {
+    conn.busy_timeout(Duration::from_secs(10))?;
+    // Before WAL mode and the first table, so only a new database takes it (an existing one
+    // keeps its own). A payment row with its raw JSON is about 2 KB: two never fit a 4 KiB
+    // page, so each took a page of its own; 8 KiB pages hold three. Import benchmark: about
+    // 20% less database and faster commits (bigger pages would make the random pages of
+    // the external-id indexes costlier to rewrite).
+    conn.pragma_update(None, "page_size", 8192)?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    conn.pragma_update(None, "foreign_keys", foreign_keys)?;
+    // A sync commits whole groups of pages in one transaction (`app/src/sync.rs`): a
+    // statement journal, when one is needed, stays in memory instead of a temporary file, and
+    // 8 MiB of page cache (SQLite's default is 2 MiB) keeps a group's dirty pages from
+    // spilling mid-transaction.
+    conn.pragma_update(None, "temp_store", "MEMORY")?;
+    conn.pragma_update(None, "cache_size", -8192)?;
+    raw::register(conn)?;
+    Ok(())
+}
+
+/// A file database's connections leave checkpoints to the background checkpointer.
+fn file_settings(conn: &Connection) -> Result<()> {
+    conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+    checkpointer::skip_checkpoint_on_close(conn)?;
+    // A WAL that grew during a large import shrinks back when it next restarts.
+    conn.pragma_update(None, "journal_size_limit", 32 * 1024 * 1024)?;
+    Ok(())
 }
 
 /// The store's connection with foreign key checks off until this is dropped, whatever happens,
@@ -113,15 +149,12 @@ impl Store {
     }
 
     pub fn open(path: &Path) -> Result<Store> {
-        let conn = Connection::open(path)?;
-        let mut store = Self::setup(conn)?;
-        {
-            let conn = store.conn();
-            conn.pragma_update(None, "wal_autocheckpoint", 0)?;
-            checkpointer::skip_checkpoint_on_close(&conn)?;
-            // A WAL that grew during a large import shrinks back when it next restarts.
-            conn.pragma_update(None, "journal_size_limit", 32 * 1024 * 1024)?;
-        }
+        let mut store = Self::setup(Connection::open(path)?)?;
+        file_settings(&store.conn())?;
+        let unchecked = Connection::open(path)?;
+        configure(&unchecked, false)?;
+        file_settings(&unchecked)?;
+        store.unchecked = Some(Mutex::new(unchecked));
         store._checkpointer = Some(checkpointer::Checkpointer::start(path)?);
         Ok(store)
     }
@@ -131,26 +164,11 @@ impl Store {
     }
 
     fn setup(mut conn: Connection) -> Result<Store> {
-        conn.busy_timeout(Duration::from_secs(10))?;
-        // Before WAL mode and the first table, so only a new database takes it (an existing one
-        // keeps its own). A payment row with its raw JSON is about 2 KB: two never fit a 4 KiB
-        // page, so each took a page of its own; 8 KiB pages hold three. Import benchmark: about
-        // 20% less database and faster commits (bigger pages would make the random pages of
-        // the external-id indexes costlier to rewrite).
-        conn.pragma_update(None, "page_size", 8192)?;
-        conn.pragma_update(None, "journal_mode", "WAL")?;
-        conn.pragma_update(None, "synchronous", "NORMAL")?;
-        conn.pragma_update(None, "foreign_keys", "ON")?;
-        // A sync commits whole groups of pages in one transaction (`app/src/sync.rs`): each
-        // upsert's statement journal stays in memory instead of a temporary file (it was a
-        // third of the import benchmark's time), and 8 MiB of page cache (SQLite's default is
-        // 2 MiB) keeps a group's dirty pages from spilling mid-transaction.
-        conn.pragma_update(None, "temp_store", "MEMORY")?;
-        conn.pragma_update(None, "cache_size", -8192)?;
-        raw::register(&conn)?;
+        configure(&conn, true)?;
         migrations::run(&mut conn)?;
         Ok(Store {
             conn: Mutex::new(conn),
+            unchecked: None,
             _checkpointer: None,
         })
     }
@@ -189,10 +207,33 @@ impl Store {
         connection_id: &str,
         f: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T>,
     ) -> Result<T> {
-        let mut conn = ForeignKeysOff::new(self.conn())?;
-        let tx = conn
-            .0
-            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        match &self.unchecked {
+            Some(unchecked) => {
+                let mut conn = unchecked.lock().unwrap_or_else(|e| e.into_inner());
+                write_checked_once(&mut conn, connection_id, f)
+            }
+            None => {
+                let mut conn = ForeignKeysOff::new(self.conn())?;
+                write_checked_once(&mut conn.0, connection_id, f)
+            }
+        }
+    }
+
+    /// The connection, for one module's queries. A poisoned lock is recovered: SQLite's own
+    /// transactions keep the data consistent even if a holder panicked.
+    pub fn conn(&self) -> MutexGuard<'_, Connection> {
+        self.conn.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// [`Store::write_for_connection`] on a connection whose foreign key checks are off.
+fn write_checked_once<T>(
+    conn: &mut Connection,
+    connection_id: &str,
+    f: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T>,
+) -> Result<T> {
+    {
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let exists: bool = tx.query_row(
             "SELECT EXISTS (SELECT 1 FROM connections WHERE id = ?1)",
             [connection_id],
@@ -204,12 +245,6 @@ impl Store {
         let value = f(&tx)?;
         tx.commit()?;
         Ok(value)
-    }
-
-    /// The connection, for one module's queries. A poisoned lock is recovered: SQLite's own
-    /// transactions keep the data consistent even if a holder panicked.
-    pub fn conn(&self) -> MutexGuard<'_, Connection> {
-        self.conn.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
@@ -273,7 +308,25 @@ mod tests {
 
     #[test]
     fn a_write_for_a_connection_checks_it_once_and_turns_foreign_keys_back_on() {
-        let store = test_store();
+        let dir = tempfile::tempdir().unwrap();
+        let file_store = Store::open_folder(dir.path()).unwrap();
+        connections::insert(
+            &file_store.conn(),
+            &connections::NewConnection {
+                id: "c1",
+                provider: "stripe",
+                name: "Main",
+                account_id: None,
+                api_base: "http://x",
+            },
+        )
+        .unwrap();
+        for store in [test_store(), file_store] {
+            write_for_connection_checks(store);
+        }
+    }
+
+    fn write_for_connection_checks(store: Store) {
         let insert = |tx: &rusqlite::Transaction<'_>, connection: &str| {
             tx.execute(
                 "INSERT INTO sync_cursors (connection_id, stream, updated_at) VALUES (?1, 's', 'now')",
