@@ -256,7 +256,12 @@ pub fn new_id() -> String {
 /// An in-memory store with one Stripe connection `c1` named "Main", for this crate's tests.
 #[cfg(test)]
 pub(crate) fn test_store() -> Store {
-    let store = Store::open_in_memory().unwrap();
+    with_test_connection(Store::open_in_memory().unwrap())
+}
+
+/// `store` with one Stripe connection `c1` named "Main".
+#[cfg(test)]
+fn with_test_connection(store: Store) -> Store {
     connections::insert(
         &store.conn(),
         &connections::NewConnection {
@@ -309,18 +314,7 @@ mod tests {
     #[test]
     fn a_write_for_a_connection_checks_it_once_and_turns_foreign_keys_back_on() {
         let dir = tempfile::tempdir().unwrap();
-        let file_store = Store::open_folder(dir.path()).unwrap();
-        connections::insert(
-            &file_store.conn(),
-            &connections::NewConnection {
-                id: "c1",
-                provider: "stripe",
-                name: "Main",
-                account_id: None,
-                api_base: "http://x",
-            },
-        )
-        .unwrap();
+        let file_store = with_test_connection(Store::open_folder(dir.path()).unwrap());
         for store in [test_store(), file_store] {
             write_for_connection_checks(store);
         }

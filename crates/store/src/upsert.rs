@@ -137,14 +137,17 @@ pub(crate) fn upsert_rows_then<T: ProviderObject>(
     let mut counts = UpsertCounts::default();
     for chunk in distinct_chunks(objects) {
         let ids: Vec<String> = chunk.iter().map(|_| crate::new_id()).collect();
-        let mut values = Vec::with_capacity(chunk.len() * (table.columns.len() + 3));
+        // Per object: id, connection id, `table.columns`, `updated_at`. The update of the
+        // objects already stored binds the same values (all but the first two) again.
+        let width = table.columns.len() + 3;
+        let mut values = Vec::with_capacity(chunk.len() * width);
         for (object, id) in chunk.iter().zip(&ids) {
             values.push(ToSqlOutput::from(id.as_str()));
             values.push(ToSqlOutput::from(connection_id));
             bind(*object, &mut values)?;
             values.push(ToSqlOutput::from(now.as_str()));
         }
-        debug_assert_eq!(values.len(), chunk.len() * (table.columns.len() + 3));
+        debug_assert_eq!(values.len(), chunk.len() * width);
         let new_ids: HashMap<&str, usize> = ids
             .iter()
             .enumerate()
@@ -152,7 +155,7 @@ pub(crate) fn upsert_rows_then<T: ProviderObject>(
             .collect();
         let mut is_new = vec![None; chunk.len()];
         let mut stmt = conn.prepare_cached(&insert_statement(table, chunk.len(), or_fail))?;
-        let mut rows = stmt.query(rusqlite::params_from_iter(values))?;
+        let mut rows = stmt.query(rusqlite::params_from_iter(&values))?;
         while let Some(row) = rows.next()? {
             let id = row.get_ref(0)?.as_str().map_err(rusqlite::Error::from)?;
             let i = *new_ids.get(id).ok_or_else(|| {
@@ -166,17 +169,17 @@ pub(crate) fn upsert_rows_then<T: ProviderObject>(
             .zip(&is_new)
             .filter_map(|(object, rowid)| rowid.map(|r| (*object, r)))
             .collect();
-        let stored: Vec<&T> = chunk
-            .iter()
+        let stored: Vec<&[ToSqlOutput<'_>]> = values
+            .chunks(width)
             .zip(&is_new)
-            .filter_map(|(object, rowid)| rowid.is_none().then_some(*object))
+            .filter_map(|(row, rowid)| rowid.is_none().then_some(&row[2..]))
             .collect();
         counts.inserted += new_objects.len();
         if !new_objects.is_empty() {
             inserted(conn, &new_objects)?;
         }
         if !stored.is_empty() {
-            let updated = update_rows(conn, table, connection_id, &stored, &bind, &now)?;
+            let updated = update_rows(conn, table, connection_id, &stored)?;
             counts.updated += updated;
             counts.unchanged += stored.len() - updated;
         }
@@ -184,21 +187,19 @@ pub(crate) fn upsert_rows_then<T: ProviderObject>(
     Ok(counts)
 }
 
-/// Rewrites the stored rows of `objects` whose raw JSON differs; returns how many it rewrote.
-fn update_rows<T: ProviderObject>(
+/// Rewrites the stored rows of these objects (each one's `table.columns` and `updated_at`
+/// values) whose raw JSON differs; returns how many it rewrote.
+fn update_rows(
     conn: &Connection,
     table: &ObjectTable,
     connection_id: &str,
-    objects: &[&T],
-    bind: &impl for<'v> Fn(&'v T, &mut Vec<ToSqlOutput<'v>>) -> Result<()>,
-    now: &str,
+    objects: &[&[ToSqlOutput<'_>]],
 ) -> Result<usize> {
-    let mut values = Vec::with_capacity(objects.len() * (table.columns.len() + 1) + 1);
-    for object in objects {
-        bind(*object, &mut values)?;
-        values.push(ToSqlOutput::from(now));
-    }
-    values.push(ToSqlOutput::from(connection_id));
+    let connection = ToSqlOutput::from(connection_id);
+    let values = objects
+        .iter()
+        .flat_map(|object| object.iter())
+        .chain(std::iter::once(&connection));
     let mut stmt = conn.prepare_cached(&update_statement(table, objects.len()))?;
     let mut rows = stmt.query(rusqlite::params_from_iter(values))?;
     let mut updated = 0;
