@@ -118,26 +118,6 @@ fn file_settings(conn: &Connection) -> Result<()> {
     Ok(())
 }
 
-/// The store's connection with foreign key checks off until this is dropped, whatever happens,
-/// a panic included (the store's lock recovers from poisoning, so the next holder must find
-/// them on). The pragma is a no-op inside a transaction: this is made and dropped outside one.
-struct ForeignKeysOff<'a>(MutexGuard<'a, Connection>);
-
-impl<'a> ForeignKeysOff<'a> {
-    fn new(conn: MutexGuard<'a, Connection>) -> Result<Self> {
-        conn.pragma_update(None, "foreign_keys", "OFF")?;
-        Ok(ForeignKeysOff(conn))
-    }
-}
-
-impl Drop for ForeignKeysOff<'_> {
-    fn drop(&mut self) {
-        if let Err(e) = self.0.pragma_update(None, "foreign_keys", "ON") {
-            tracing::error!("could not turn foreign key checks back on: {e}");
-        }
-    }
-}
-
 impl Store {
     /// Opens (creating if needed) `<folder>/switchboard.db` and migrates it.
     pub fn open_folder(folder: &Path) -> Result<Store> {
@@ -207,32 +187,12 @@ impl Store {
         connection_id: &str,
         f: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T>,
     ) -> Result<T> {
-        match &self.unchecked {
-            Some(unchecked) => {
-                let mut conn = unchecked.lock().unwrap_or_else(|e| e.into_inner());
-                write_checked_once(&mut conn, connection_id, f)
-            }
-            None => {
-                let mut conn = ForeignKeysOff::new(self.conn())?;
-                write_checked_once(&mut conn.0, connection_id, f)
-            }
-        }
-    }
-
-    /// The connection, for one module's queries. A poisoned lock is recovered: SQLite's own
-    /// transactions keep the data consistent even if a holder panicked.
-    pub fn conn(&self) -> MutexGuard<'_, Connection> {
-        self.conn.lock().unwrap_or_else(|e| e.into_inner())
-    }
-}
-
-/// [`Store::write_for_connection`] on a connection whose foreign key checks are off.
-fn write_checked_once<T>(
-    conn: &mut Connection,
-    connection_id: &str,
-    f: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T>,
-) -> Result<T> {
-    {
+        // An in-memory store (tests) has no second connection: its rows keep their per-row
+        // checks besides this one.
+        let mut conn = match &self.unchecked {
+            Some(unchecked) => unchecked.lock().unwrap_or_else(|e| e.into_inner()),
+            None => self.conn(),
+        };
         let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let exists: bool = tx.query_row(
             "SELECT EXISTS (SELECT 1 FROM connections WHERE id = ?1)",
@@ -245,6 +205,12 @@ fn write_checked_once<T>(
         let value = f(&tx)?;
         tx.commit()?;
         Ok(value)
+    }
+
+    /// The connection, for one module's queries. A poisoned lock is recovered: SQLite's own
+    /// transactions keep the data consistent even if a holder panicked.
+    pub fn conn(&self) -> MutexGuard<'_, Connection> {
+        self.conn.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 

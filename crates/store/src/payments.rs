@@ -414,12 +414,15 @@ pub fn raise_refunded_from_refunds(
     connection_id: &str,
     payment_external_ids: &[&str],
 ) -> Result<usize> {
+    if payment_external_ids.is_empty() {
+        return Ok(0);
+    }
     // No refund stored (a first import's payments come before its refunds): nothing to look
     // up for each payment.
     let any_refund: bool = conn
         .prepare_cached("SELECT EXISTS (SELECT 1 FROM refunds WHERE connection_id = ?1)")?
         .query_row([connection_id], |r| r.get(0))?;
-    if payment_external_ids.is_empty() || !any_refund {
+    if !any_refund {
         return Ok(0);
     }
     let ids = serde_json::to_string(payment_external_ids)
