@@ -490,32 +490,32 @@ async fn commit_page(
     .map(|(cursor, _records)| cursor)
 }
 
-/// A group's records split by kind, so each kind is upserted many rows per statement. The two
-/// an import is made of carry their raw JSON encoded already ([`Encoded`]): compressed as each
-/// page arrives, while the database commits the previous group, rather than on its thread.
+/// A group's records split by kind, so each kind is upserted many rows per statement. Each
+/// carries its raw JSON encoded already ([`Encoded`]): compressed as each page arrives, while
+/// the database commits the previous group, rather than on the database's thread.
 #[derive(Default)]
 struct RecordsByKind {
     payments: Vec<Encoded<switchboard_core::records::PaymentRecord>>,
-    refunds: Vec<switchboard_core::records::RefundRecord>,
+    refunds: Vec<Encoded<switchboard_core::records::RefundRecord>>,
     balance_transactions: Vec<Encoded<switchboard_core::records::BalanceTransactionRecord>>,
-    disputes: Vec<switchboard_core::records::DisputeRecord>,
-    payouts: Vec<switchboard_core::records::PayoutRecord>,
-    payout_entries: Vec<switchboard_core::records::PayoutEntryRecord>,
-    customers: Vec<switchboard_core::records::CustomerRecord>,
-    subscriptions: Vec<switchboard_core::records::SubscriptionRecord>,
+    disputes: Vec<Encoded<switchboard_core::records::DisputeRecord>>,
+    payouts: Vec<Encoded<switchboard_core::records::PayoutRecord>>,
+    payout_entries: Vec<Encoded<switchboard_core::records::PayoutEntryRecord>>,
+    customers: Vec<Encoded<switchboard_core::records::CustomerRecord>>,
+    subscriptions: Vec<Encoded<switchboard_core::records::SubscriptionRecord>>,
 }
 
 impl RecordsByKind {
     fn add(&mut self, record: Record) -> switchboard_store::Result<()> {
         match record {
             Record::Payment(p) => self.payments.push(Encoded::new(p)?),
-            Record::Refund(r) => self.refunds.push(r),
+            Record::Refund(r) => self.refunds.push(Encoded::new(r)?),
             Record::BalanceTransaction(b) => self.balance_transactions.push(Encoded::new(b)?),
-            Record::Dispute(d) => self.disputes.push(d),
-            Record::Payout(p) => self.payouts.push(p),
-            Record::PayoutEntry(e) => self.payout_entries.push(e),
-            Record::Customer(c) => self.customers.push(c),
-            Record::Subscription(s) => self.subscriptions.push(s),
+            Record::Dispute(d) => self.disputes.push(Encoded::new(d)?),
+            Record::Payout(p) => self.payouts.push(Encoded::new(p)?),
+            Record::PayoutEntry(e) => self.payout_entries.push(Encoded::new(e)?),
+            Record::Customer(c) => self.customers.push(Encoded::new(c)?),
+            Record::Subscription(s) => self.subscriptions.push(Encoded::new(s)?),
         }
         Ok(())
     }
@@ -541,7 +541,7 @@ impl RecordsByKind {
         let refunded: Vec<&str> = self
             .refunds
             .iter()
-            .filter_map(|r| r.payment_external_id.as_deref())
+            .filter_map(|r| r.record.payment_external_id.as_deref())
             .chain(self.payments.iter().map(|p| p.record.external_id.as_str()))
             .collect();
         payments::raise_refunded_from_refunds(tx, conn_id, &refunded)?;

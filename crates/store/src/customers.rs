@@ -2,7 +2,7 @@
 
 use crate::Result;
 use crate::raw::Storable;
-use crate::upsert::{ObjectTable, UpsertCounts, upsert_rows};
+use crate::upsert::{ObjectTable, ProviderObject, UpsertCounts, upsert_rows};
 use rusqlite::Connection;
 use rusqlite::types::ToSql;
 use switchboard_core::records::CustomerRecord;
@@ -20,19 +20,20 @@ const TABLE: ObjectTable = ObjectTable {
 };
 
 /// Inserts or updates by (connection, external id); identical objects are left untouched.
-pub fn upsert_many(
+pub fn upsert_many<R: Storable<Record = CustomerRecord> + ProviderObject>(
     conn: &Connection,
     connection_id: &str,
-    customers: &[CustomerRecord],
+    customers: &[R],
 ) -> Result<UpsertCounts> {
-    upsert_rows(conn, &TABLE, connection_id, customers, |c, v| {
+    upsert_rows(conn, &TABLE, connection_id, customers, |stored, v| {
+        let c = stored.record();
         v.extend([
             c.external_id.to_sql()?,
             c.name.to_sql()?,
             c.email.to_sql()?,
             c.phone.to_sql()?,
             c.created.to_sql()?,
-            c.stored_raw_json()?,
+            stored.stored_raw_json()?,
         ]);
         Ok(())
     })

@@ -3,7 +3,7 @@
 
 use crate::Result;
 use crate::raw::Storable;
-use crate::upsert::{ObjectTable, UpsertCounts, upsert_rows};
+use crate::upsert::{ObjectTable, ProviderObject, UpsertCounts, upsert_rows};
 use rusqlite::Connection;
 use rusqlite::types::ToSql;
 use switchboard_core::records::DisputeRecord;
@@ -25,12 +25,13 @@ const TABLE: ObjectTable = ObjectTable {
 };
 
 /// Inserts or updates by (connection, external id); identical objects are left untouched.
-pub fn upsert_many(
+pub fn upsert_many<R: Storable<Record = DisputeRecord> + ProviderObject>(
     conn: &Connection,
     connection_id: &str,
-    disputes: &[DisputeRecord],
+    disputes: &[R],
 ) -> Result<UpsertCounts> {
-    upsert_rows(conn, &TABLE, connection_id, disputes, |d, v| {
+    upsert_rows(conn, &TABLE, connection_id, disputes, |stored, v| {
+        let d = stored.record();
         v.extend([
             d.external_id.to_sql()?,
             d.payment_external_id.to_sql()?,
@@ -41,7 +42,7 @@ pub fn upsert_many(
             d.reason.to_sql()?,
             d.evidence_due_by.to_sql()?,
             d.created.to_sql()?,
-            d.stored_raw_json()?,
+            stored.stored_raw_json()?,
         ]);
         Ok(())
     })

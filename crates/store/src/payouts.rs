@@ -1,7 +1,7 @@
 //! Payouts and what each contains (its entries), keyed by (connection, external id).
 
 use crate::raw::Storable;
-use crate::upsert::{ObjectTable, UpsertCounts, upsert_rows};
+use crate::upsert::{ObjectTable, ProviderObject, UpsertCounts, upsert_rows};
 use crate::{Result, StoreError};
 use rusqlite::types::ToSql;
 use rusqlite::{Connection, OptionalExtension, Row};
@@ -42,12 +42,13 @@ const ENTRIES: ObjectTable = ObjectTable {
 };
 
 /// Inserts or updates payouts by (connection, external id).
-pub fn upsert_many(
+pub fn upsert_many<R: Storable<Record = PayoutRecord> + ProviderObject>(
     conn: &Connection,
     connection_id: &str,
-    payouts: &[PayoutRecord],
+    payouts: &[R],
 ) -> Result<UpsertCounts> {
-    upsert_rows(conn, &PAYOUTS, connection_id, payouts, |p, v| {
+    upsert_rows(conn, &PAYOUTS, connection_id, payouts, |stored, v| {
+        let p = stored.record();
         v.extend([
             p.external_id.to_sql()?,
             p.amount_minor.to_sql()?,
@@ -57,19 +58,20 @@ pub fn upsert_many(
             p.arrival_date.to_sql()?,
             p.destination.to_sql()?,
             p.created.to_sql()?,
-            p.stored_raw_json()?,
+            stored.stored_raw_json()?,
         ]);
         Ok(())
     })
 }
 
 /// Inserts or updates payout entries by (connection, external id).
-pub fn upsert_entries(
+pub fn upsert_entries<R: Storable<Record = PayoutEntryRecord> + ProviderObject>(
     conn: &Connection,
     connection_id: &str,
-    entries: &[PayoutEntryRecord],
+    entries: &[R],
 ) -> Result<UpsertCounts> {
-    upsert_rows(conn, &ENTRIES, connection_id, entries, |e, v| {
+    upsert_rows(conn, &ENTRIES, connection_id, entries, |stored, v| {
+        let e = stored.record();
         v.extend([
             e.external_id.to_sql()?,
             e.payout_external_id.to_sql()?,
@@ -81,7 +83,7 @@ pub fn upsert_entries(
             e.currency.to_sql()?,
             e.currency_exponent.to_sql()?,
             e.created.to_sql()?,
-            e.stored_raw_json()?,
+            stored.stored_raw_json()?,
         ]);
         Ok(())
     })

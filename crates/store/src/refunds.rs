@@ -2,7 +2,7 @@
 
 use crate::Result;
 use crate::raw::Storable;
-use crate::upsert::{ObjectTable, UpsertCounts, upsert_rows};
+use crate::upsert::{ObjectTable, ProviderObject, UpsertCounts, upsert_rows};
 use rusqlite::types::ToSql;
 use rusqlite::{Connection, params};
 use switchboard_core::records::{RefundRecord, UpsertOutcome};
@@ -26,12 +26,13 @@ const TABLE: ObjectTable = ObjectTable {
 };
 
 /// Inserts or updates by (connection, external id); identical objects are left untouched.
-pub fn upsert_many(
+pub fn upsert_many<R: Storable<Record = RefundRecord> + ProviderObject>(
     conn: &Connection,
     connection_id: &str,
-    refunds: &[RefundRecord],
+    refunds: &[R],
 ) -> Result<UpsertCounts> {
-    upsert_rows(conn, &TABLE, connection_id, refunds, |r, v| {
+    upsert_rows(conn, &TABLE, connection_id, refunds, |stored, v| {
+        let r = stored.record();
         v.extend([
             r.external_id.to_sql()?,
             r.payment_external_id.to_sql()?,
@@ -42,7 +43,7 @@ pub fn upsert_many(
             r.reason.to_sql()?,
             r.balance_transaction_external_id.to_sql()?,
             r.created.to_sql()?,
-            r.stored_raw_json()?,
+            stored.stored_raw_json()?,
         ]);
         Ok(())
     })

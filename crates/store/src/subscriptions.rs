@@ -2,7 +2,7 @@
 
 use crate::Result;
 use crate::raw::Storable;
-use crate::upsert::{ObjectTable, UpsertCounts, upsert_rows};
+use crate::upsert::{ObjectTable, ProviderObject, UpsertCounts, upsert_rows};
 use rusqlite::Connection;
 use rusqlite::types::ToSql;
 use switchboard_core::records::SubscriptionRecord;
@@ -27,12 +27,13 @@ const TABLE: ObjectTable = ObjectTable {
 };
 
 /// Inserts or updates by (connection, external id); identical objects are left untouched.
-pub fn upsert_many(
+pub fn upsert_many<R: Storable<Record = SubscriptionRecord> + ProviderObject>(
     conn: &Connection,
     connection_id: &str,
-    subscriptions: &[SubscriptionRecord],
+    subscriptions: &[R],
 ) -> Result<UpsertCounts> {
-    upsert_rows(conn, &TABLE, connection_id, subscriptions, |s, v| {
+    upsert_rows(conn, &TABLE, connection_id, subscriptions, |stored, v| {
+        let s = stored.record();
         v.extend([
             s.external_id.to_sql()?,
             s.customer_external_id.to_sql()?,
@@ -46,7 +47,7 @@ pub fn upsert_many(
             s.next_charge_at.to_sql()?,
             s.cancel_at_period_end.to_sql()?,
             s.created.to_sql()?,
-            s.stored_raw_json()?,
+            stored.stored_raw_json()?,
         ]);
         Ok(())
     })
