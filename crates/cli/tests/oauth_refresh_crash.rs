@@ -75,10 +75,14 @@ async fn a_refresh_killed_after_the_provider_rotated_never_loses_the_refresh_tok
     let wanted = env_or("SWITCHBOARD_CRASH_POINTS", 100) as usize;
     let mut rng = Rng(env_or("SWITCHBOARD_CRASH_SEED", 20261123));
     let tally = tokio::task::spawn_blocking(move || {
-        // Calibrate: kills are drawn between the earliest request and the latest end seen.
-        let timings: Vec<_> = (0..5).map(|_| time_one(&cli, &xero)).collect();
+        // Calibrate: kills are drawn between the earliest request and the median end seen. The
+        // window from request to exit is a millisecond or two, so one slow calibration run
+        // (the latest end) would send most kills after the command had already ended.
+        let timings: Vec<_> = (0..9).map(|_| time_one(&cli, &xero)).collect();
         let from = timings.iter().map(|t| t.0).min().unwrap();
-        let to = timings.iter().map(|t| t.1).max().unwrap();
+        let mut ends: Vec<_> = timings.iter().map(|t| t.1).collect();
+        ends.sort();
+        let to = ends[ends.len() / 2].max(from + Duration::from_micros(1));
         let span = (to - from).as_micros().max(1) as u64;
         let (mut in_window, mut before_request, mut ended) = (0, 0, 0);
         let mut attempts = 0;
