@@ -112,11 +112,9 @@ fn receives_webhooks(provider: &str) -> bool {
     signs_with_secret(provider) || provider == "paypal"
 }
 
-/// The setting holding a PayPal connection's webhook id (not a secret: PayPal's check needs
-/// the app's credentials as well).
-fn paypal_webhook_id_key(connection_id: &str) -> String {
-    format!("webhooks.paypal_webhook_id.{connection_id}")
-}
+/// The connection setting holding a PayPal connection's webhook id (not a secret: PayPal's
+/// check needs the app's credentials as well).
+const PAYPAL_WEBHOOK_ID: &str = "webhooks.paypal_webhook_id";
 
 /// How PayPal spells a webhook id (`verify-webhook-signature`: `^[a-zA-Z0-9]+$`, at most 50).
 fn is_paypal_webhook_id(id: &str) -> bool {
@@ -258,8 +256,11 @@ impl Workspace {
                 "{webhook_id:?} is not a PayPal webhook ID: copy the ID PayPal shows for the webhook (letters and digits, like 8PT597110X687430LK), from PayPal Developer Dashboard → Apps & Credentials → the app → Webhooks."
             )));
         }
-        let (key, value) = (paypal_webhook_id_key(&target.id), webhook_id.clone());
-        blocking(&self.store, move |s| settings::set(&s.conn(), &key, &value)).await?;
+        let (id, value) = (target.id.clone(), webhook_id.clone());
+        blocking(&self.store, move |s| {
+            settings::set_for(&s.conn(), &id, PAYPAL_WEBHOOK_ID, &value)
+        })
+        .await?;
         tracing::info!(connection = %target.name, "PayPal webhook id set");
         Ok(WebhookSetup {
             path: endpoint_path(&target.id),
@@ -699,8 +700,11 @@ async fn verify_paypal(
     body: &Bytes,
 ) -> std::result::Result<Verified, Refusal> {
     let webhook_id = {
-        let key = paypal_webhook_id_key(&connection.id);
-        blocking(&receiver.store, move |s| settings::get(&s.conn(), &key)).await
+        let id = connection.id.clone();
+        blocking(&receiver.store, move |s| {
+            settings::get_for(&s.conn(), &id, PAYPAL_WEBHOOK_ID)
+        })
+        .await
     };
     let webhook_id = match webhook_id {
         Ok(Some(id)) => id,
@@ -1019,7 +1023,7 @@ impl Workspace {
                     has_previous_secret: get(&conn, id, purpose::WEBHOOK_SECRET_PREVIOUS)?
                         .is_some(),
                     notification_url: get(&conn, id, purpose::WEBHOOK_NOTIFICATION_URL)?,
-                    webhook_id: settings::get(&conn, &paypal_webhook_id_key(id))?,
+                    webhook_id: settings::get_for(&conn, id, PAYPAL_WEBHOOK_ID)?,
                     connection,
                 });
             }
