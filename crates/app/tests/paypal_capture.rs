@@ -372,3 +372,71 @@ async fn the_scheduler_looks_each_request_up_on_its_own_schedule_and_captures_ap
     assert_eq!(pp.captures_of_order(&order_of(&made)).len(), 1);
     f.sandbox.shutdown().await;
 }
+
+/// Drives `request`'s approved order into a capture PayPal keeps refusing (503) until the
+/// outbox gives up on it: the dead letter's id.
+async fn capture_into_dead_letters(f: &Fixture, request: &PaymentRequestView) -> String {
+    let pp = f.sandbox.paypal();
+    assert!(pp.approve_order(&order_of(request)));
+    pp.fail_after(1, 503);
+    let check = f.workspace.check_payment_requests().await.unwrap();
+    assert_eq!(check.captures_queued, 1, "{check:?}");
+    for _ in 0..10 {
+        let dead = f.workspace.list_outbox(true, 10).await.unwrap();
+        if let Some(item) = dead.iter().find(|i| i.target == request.external_id) {
+            pp.clear_faults();
+            return item.id.clone();
+        }
+        f.workspace.process_outbox().await.unwrap();
+    }
+    panic!("the capture never reached dead letters");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_capture_in_dead_letters_shows_as_failed_until_retried_and_a_discarded_one_is_never_taken()
+ {
+    let mut f = setup().await;
+    // Dead after 2 attempts: fewer failures in a row than open the connection's breaker,
+    // which would hold the retry back.
+    f.workspace.set_outbox_policy(OutboxPolicy {
+        max_attempts: 2,
+        base_delay: Duration::ZERO,
+        max_delay: Duration::ZERO,
+    });
+    let pp = f.sandbox.paypal().clone();
+
+    // Dead: the request says so, with PayPal's error, and is not looked up while it waits.
+    let retried = request(&f).await;
+    let item = capture_into_dead_letters(&f, &retried).await;
+    let failed = current(&f, &retried.id).await;
+    assert_eq!(failed.status, "capture_failed", "{failed:#?}");
+    assert!(failed.error.is_some(), "{failed:#?}");
+    let shows = pp.requests(SHOW_ORDER);
+    let check = f.workspace.check_payment_requests().await.unwrap();
+    assert_eq!(check.looked_up, 0, "{check:?}");
+    assert_eq!(pp.requests(SHOW_ORDER), shows);
+    // Retry: captured once, paid.
+    f.workspace.retry_dead_letter(&item).await.unwrap();
+    assert_eq!(current(&f, &retried.id).await.status, "paid");
+    assert_eq!(pp.captures_of_order(&order_of(&retried)).len(), 1);
+
+    // Discarded: looked up again, never captured, and it ends when PayPal voids the order.
+    let discarded = request(&f).await;
+    let item = capture_into_dead_letters(&f, &discarded).await;
+    f.workspace.discard_dead_letter(&item).await.unwrap();
+    assert_eq!(current(&f, &discarded.id).await.status, "capture_discarded");
+    let (shows, captures) = (pp.requests(SHOW_ORDER), pp.requests(CAPTURE));
+    let check = f.workspace.check_payment_requests().await.unwrap();
+    assert_eq!(
+        (check.looked_up, check.captures_queued),
+        (1, 0),
+        "{check:?}"
+    );
+    assert_eq!(pp.requests(SHOW_ORDER), shows + 1);
+    assert_eq!(pp.requests(CAPTURE), captures, "not captured");
+    assert!(pp.captures_of_order(&order_of(&discarded)).is_empty());
+    assert!(pp.void_order(&order_of(&discarded)));
+    f.workspace.check_payment_requests().await.unwrap();
+    assert_eq!(current(&f, &discarded.id).await.status, "expired");
+    f.sandbox.shutdown().await;
+}

@@ -52,7 +52,9 @@ fn print(out: &Output, r: &PaymentRequestView) {
             "payment {}",
             r.payment_external_id.as_deref().unwrap_or("?")
         ),
-        "expired" | "failed" | "approved" if r.error.is_some() => {
+        "expired" | "failed" | "approved" | "capture_failed" | "capture_discarded"
+            if r.error.is_some() =>
+        {
             r.error.clone().unwrap_or_default()
         }
         _ => r.url.clone().unwrap_or_default(),

@@ -441,7 +441,10 @@ pub struct PaymentRequestView {
     /// The link: `queued`, `sending` (being made), `created` (ready, waiting for the
     /// customer), `failed` (could not be made). Then what came of it: `approved` (PayPal: the
     /// customer approved and Switchboard is capturing the money; `error` says why when that
-    /// is stuck), `paid` (the money is taken: `payment_external_id`), `expired` (it can no
+    /// is stuck), `capture_failed` (the capture is in dead letters, waiting for Retry or
+    /// Discard; `error` is its last), `capture_discarded` (a person discarded the capture:
+    /// Switchboard takes nothing, and still marks it `paid` if it finds it captured, or
+    /// `expired`), `paid` (the money is taken: `payment_external_id`), `expired` (it can no
     /// longer be paid: voided, or older than PayPal's 29 days; `error` says why). Stripe and
     /// Square links collect by themselves and stay `created`: their payments arrive with a
     /// sync.

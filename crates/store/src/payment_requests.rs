@@ -62,12 +62,15 @@ fn view(r: &Row<'_>) -> rusqlite::Result<PaymentRequestView> {
     let id: String = r.get(0)?;
     let outcome: Option<String> = r.get(15)?;
     let capture_status: Option<String> = r.get(18)?;
-    // What came of it wins over how its link was sent; a capture under way shows as approved.
-    let (status, error) = match (outcome, capture_status) {
+    // What came of it wins over how its link was sent; a capture under way shows as approved,
+    // one in dead letters as failed (it waits for Retry or Discard), a discarded one as such.
+    let (status, error) = match (outcome, capture_status.as_deref()) {
         (Some(outcome), _) => {
             let reason = (outcome == "expired").then(|| r.get(16)).transpose()?;
             (outcome, reason.flatten())
         }
+        (None, Some("dead")) => ("capture_failed".to_string(), r.get(19)?),
+        (None, Some("discarded")) => ("capture_discarded".to_string(), r.get(19)?),
         (None, Some(_)) => ("approved".to_string(), r.get(19)?),
         (None, None) => (
             match outbox_status.as_str() {

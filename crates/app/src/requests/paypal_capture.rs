@@ -7,7 +7,9 @@
 //! - waiting for the customer (`CREATED`, `PAYER_ACTION_REQUIRED`): nothing to do;
 //! - `APPROVED`: a `paypal.order_capture` outbox item, written first and then sent with its
 //!   idempotency key like every write (one item per order, so the key is the order's: a resend
-//!   never captures twice; see `outbox.rs`);
+//!   never captures twice; see `outbox.rs`). A request whose capture is in dead letters is not
+//!   looked up until a person retries it; one whose capture was discarded is looked up (so it
+//!   still ends paid or expired) but never captured;
 //! - `COMPLETED` (captured already): the request is `paid` and the capture stored as a payment;
 //! - `VOIDED`, unknown to PayPal, or older than 29 days: `expired` (no request for the last).
 //!
@@ -164,10 +166,14 @@ impl Workspace {
         let mut queued = Vec::new();
         for request in open {
             // A capture under way is the outbox's; a stuck one (dead letter) waits for a
-            // person (Retry or Discard in the outbox).
-            if request.capture_item.is_some() {
-                continue;
-            }
+            // person (Retry or Discard in the outbox). A discarded one is looked up still, so
+            // the request ends (paid if it was captured after all, or expired), but is never
+            // captured again.
+            let capture_discarded = match &request.capture_item {
+                Some((_, status)) if status == "discarded" => true,
+                Some(_) => continue,
+                None => false,
+            };
             let created = parse_time(&request.created_at).unwrap_or(now);
             if now - created >= Duration::days(ORDER_VALID_DAYS) {
                 self.expire(
@@ -206,6 +212,9 @@ impl Workspace {
             let progress = adapter.link_progress(&request.external_id).await;
             let log = exchanges.take();
             match progress {
+                Ok(LinkProgress::Approved) if capture_discarded => {
+                    self.record_look_up(&request, log, now).await?;
+                }
                 Ok(LinkProgress::Approved) => {
                     if self.queue_capture(&request, log, now).await? {
                         check.captures_queued += 1;

@@ -52,4 +52,25 @@ describe("payment request list", () => {
     const [row] = await screen.findAllByTestId("payment-request-row");
     expect(text(row!)).toContain("PayPal had a problem");
   });
+
+  it("sends a capture in dead letters to the outbox, and says a discarded one takes nothing", async () => {
+    mockCommands({
+      list_payment_requests: () => [
+        paymentRequest({
+          id: "r-dead",
+          provider: "paypal",
+          status: "capture_failed",
+          error: "PayPal had a problem (HTTP 503).",
+        }),
+        paymentRequest({ id: "r-discarded", provider: "paypal", status: "capture_discarded" }),
+      ],
+    });
+    render(PaymentRequestList, { version: 0 });
+    const [dead, discarded] = await screen.findAllByTestId("payment-request-row");
+    expect(text(dead!)).toContain("Collecting failed");
+    expect(text(dead!)).toContain("PayPal had a problem (HTTP 503). Retry or discard it in Sync activity → Outbox.");
+    expect(dead!.querySelector("button")).toBeNull();
+    expect(text(discarded!)).toContain("Not collected");
+    expect(text(discarded!)).toContain("will not take this payment");
+  });
 });
