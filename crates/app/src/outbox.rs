@@ -157,6 +157,8 @@ pub(crate) struct LinkPayload {
     pub currency_exponent: u8,
     pub description: String,
     pub customer_email: Option<String>,
+    /// The return URL setting when the request was made (see `PaymentLinkRequest`).
+    pub return_url: Option<String>,
 }
 
 impl LinkPayload {
@@ -167,6 +169,7 @@ impl LinkPayload {
             "currency_exponent": self.currency_exponent,
             "description": self.description,
             "customer_email": self.customer_email,
+            "return_url": self.return_url,
         })
         .to_string()
     }
@@ -180,6 +183,7 @@ impl LinkPayload {
             currency_exponent: u8::try_from(v.get("currency_exponent")?.as_u64()?).ok()?,
             description: s("description")?,
             customer_email: s("customer_email"),
+            return_url: s("return_url"),
         })
     }
 }
@@ -680,6 +684,7 @@ impl Workspace {
             currency_exponent: payload.currency_exponent,
             description: payload.description,
             customer_email: payload.customer_email,
+            return_url: payload.return_url,
             idempotency_key: item.idempotency_key.clone(),
             outbox_id: item.id.clone(),
         };

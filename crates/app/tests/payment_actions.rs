@@ -468,3 +468,61 @@ async fn a_request_on_a_stripe_connection_with_an_open_circuit_points_to_the_nex
     let listed = f.workspace.list_payment_requests(10).await.unwrap();
     assert_eq!(listed[0].fallback_from.as_deref(), Some("Main"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn square_and_paypal_links_send_customers_to_the_page_set_when_the_request_was_made() {
+    let mut f = fixture(2).await;
+    eager_outbox(&mut f);
+    let api_base = f.sandbox.oauth("square").api_base();
+    connect_square(&f, &api_base, &["payment_links"]).await;
+    connect_paypal(&f).await;
+    let pp = f.sandbox.paypal().clone();
+    const THANKS: &str = "https://shop.example.com/thanks";
+    f.workspace
+        .set_payment_return_url(Some(THANKS))
+        .await
+        .unwrap();
+
+    let square = f
+        .workspace
+        .request_payment(ask("Square", "25.00", "USD"))
+        .await
+        .unwrap();
+    assert_eq!(square.status, "created", "{square:#?}");
+    let links = f.sandbox.square().snapshot().payment_links;
+    assert_eq!(links[0]["checkout_options"]["redirect_url"], THANKS);
+
+    // Refused for now, and the setting changes before the retry: the retry is the same
+    // request (a provider may refuse a repeated idempotency key with another body), so it
+    // keeps the page.
+    pp.fail_next(1, 503);
+    let paypal = f
+        .workspace
+        .request_payment(ask("PayPal", "25.00", "EUR"))
+        .await
+        .unwrap();
+    assert_eq!(paypal.status, "queued", "{paypal:#?}");
+    f.workspace
+        .set_payment_return_url(Some("https://shop.example.com/other"))
+        .await
+        .unwrap();
+    let pass = f.workspace.process_outbox().await.unwrap();
+    assert_eq!(pass.succeeded, 1, "{pass:?}");
+    let order = f
+        .workspace
+        .payment_request(&paypal.id)
+        .await
+        .unwrap()
+        .external_id
+        .unwrap();
+    assert_eq!(pp.order_return_url(&order).as_deref(), Some(THANKS));
+
+    // Cleared: PayPal's own pages.
+    f.workspace.set_payment_return_url(None).await.unwrap();
+    let plain = f
+        .workspace
+        .request_payment(ask("PayPal", "30.00", "EUR"))
+        .await
+        .unwrap();
+    assert_eq!(pp.order_return_url(&plain.external_id.unwrap()), None);
+}

@@ -1,5 +1,6 @@
 //! The page customers land on after paying: a workspace setting, checked when set, sent with
-//! every Stripe payment request made after it (Checkout's `success_url`).
+//! every Stripe payment request made after it (Checkout's `success_url`; PayPal and Square in
+//! `payment_actions.rs`).
 
 mod common;
 

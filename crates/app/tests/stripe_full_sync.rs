@@ -388,15 +388,14 @@ async fn cancel_at_period_end_changes_the_subscription_once_when_sent_twice() {
 async fn a_payment_link_is_created_once_per_idempotency_key() {
     let f = fixture(20).await;
     let fake = Fake::new(&f);
-    let stripe = fake
-        .adapter()
-        .with_checkout_success_url("https://example.com/thanks");
+    let stripe = fake.adapter();
     let request = PaymentLinkRequest {
         amount_minor: 12_500,
         currency: "EUR".into(),
         currency_exponent: 2,
         description: "Deposit: kitchen renovation".into(),
         customer_email: Some("ada@example.com".into()),
+        return_url: Some("https://example.com/thanks".into()),
         idempotency_key: "switchboard-link-1".into(),
         outbox_id: "obx-1".into(),
     };

@@ -175,6 +175,11 @@ pub struct PaymentLinkRequest {
     pub currency_exponent: u8,
     pub description: String,
     pub customer_email: Option<String>,
+    /// The business's page the customer is sent to after paying (Stripe Checkout's
+    /// `success_url`, PayPal's `experience_context.return_url`, Square's
+    /// `checkout_options.redirect_url`); `None`: the provider's own confirmation. Fixed when
+    /// the request was queued, so every send of it is the same request.
+    pub return_url: Option<String>,
     /// Made once when the request was queued; the same on every send.
     pub idempotency_key: String,
     /// Our outbox item id, stored with the link (metadata, reference id) to find it again.

@@ -878,6 +878,9 @@ impl crate::RequestPayments for Square {
         if let Some(email) = &request.customer_email {
             body["pre_populated_data"] = json!({ "buyer_email": email });
         }
+        if let Some(url) = &request.return_url {
+            body["checkout_options"] = json!({ "redirect_url": url });
+        }
         let (answer, request_id) = self
             .call(
                 Method::POST,

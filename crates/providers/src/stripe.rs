@@ -100,8 +100,6 @@ pub struct Stripe {
     clock: Clock,
     /// Whether this adapter already warned that the events stream re-lists (once per sync).
     relist_warned: AtomicBool,
-    /// Where a Checkout Session sends the customer after paying.
-    checkout_success_url: String,
 }
 
 impl std::fmt::Debug for Stripe {
@@ -126,19 +124,12 @@ impl Stripe {
             guard: None,
             clock: Arc::new(|| chrono::Utc::now().timestamp()),
             relist_warned: AtomicBool::new(false),
-            checkout_success_url: DEFAULT_SUCCESS_URL.to_string(),
         }
     }
 
     /// Reads the time from `clock` instead of the system clock.
     pub fn with_clock(mut self, clock: Clock) -> Self {
         self.clock = clock;
-        self
-    }
-
-    /// Sends customers to `url` after they pay a payment request (the business's own page).
-    pub fn with_checkout_success_url(mut self, url: impl Into<String>) -> Self {
-        self.checkout_success_url = url.into();
         self
     }
 

@@ -434,6 +434,7 @@ async fn a_payment_request_is_an_order_with_the_buyers_link() {
         currency_exponent: 2,
         description: "Deposit: garden design".into(),
         customer_email: None,
+        return_url: None,
         idempotency_key: "switchboard-link-1".into(),
         outbox_id: "0190-link".into(),
     };
@@ -458,7 +459,21 @@ async fn a_payment_request_is_an_order_with_the_buyers_link() {
         pp.order_status(&with_email.external_id).as_deref(),
         Some("PAYER_ACTION_REQUIRED")
     );
-    assert_eq!(pp.order_ids().len(), 2);
+    assert_eq!(pp.order_return_url(&with_email.external_id), None);
+    // The business's own page: PayPal sends the payer there after approving.
+    let with_page = a
+        .create_payment_link(&PaymentLinkRequest {
+            return_url: Some("https://shop.example.com/thanks".into()),
+            idempotency_key: "switchboard-link-3".into(),
+            ..request.clone()
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        pp.order_return_url(&with_page.external_id).as_deref(),
+        Some("https://shop.example.com/thanks")
+    );
+    assert_eq!(pp.order_ids().len(), 3);
     sb.shutdown().await;
 }
 

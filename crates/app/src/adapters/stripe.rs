@@ -20,12 +20,9 @@ impl Workspace {
             .await?;
         // Pulls every stream, refunds, requests payments (Checkout Sessions) and cancels
         // subscriptions at period end.
-        let mut stripe = Stripe::new(self.client.clone(), Some(&target.api_base), api_key)
+        let stripe = Stripe::new(self.client.clone(), Some(&target.api_base), api_key)
             .with_request_sink(sink)
             .with_guard(guard);
-        if let Some(url) = self.payment_return_url().await? {
-            stripe = stripe.with_checkout_success_url(url);
-        }
         Ok(PaymentsAdapter::full(stripe))
     }
 }

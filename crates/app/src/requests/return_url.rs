@@ -80,7 +80,7 @@ impl Workspace {
         self.payment_request_settings().await
     }
 
-    /// The setting, for an adapter about to make a payment request.
+    /// The setting, for a payment request about to be queued.
     pub(crate) async fn payment_return_url(&self) -> Result<Option<String>> {
         Ok(self.payment_request_settings().await?.return_url)
     }

@@ -390,14 +390,21 @@ impl RequestPayments for PayPalPayments {
                 },
             }],
         });
-        if let Some(email) = &request.customer_email {
-            body["payment_source"] = serde_json::json!({"paypal": {
-                "email_address": email,
-                "experience_context": {
-                    "user_action": "PAY_NOW",
-                    "shipping_preference": "NO_SHIPPING",
-                },
-            }});
+        // Naming the payer's email or a return page means naming `payment_source.paypal`
+        // (the buyer's link is then `payer-action`, not `approve`).
+        if request.customer_email.is_some() || request.return_url.is_some() {
+            let mut experience = serde_json::json!({
+                "user_action": "PAY_NOW",
+                "shipping_preference": "NO_SHIPPING",
+            });
+            if let Some(url) = &request.return_url {
+                experience["return_url"] = url.as_str().into();
+            }
+            let mut paypal = serde_json::json!({ "experience_context": experience });
+            if let Some(email) = &request.customer_email {
+                paypal["email_address"] = email.as_str().into();
+            }
+            body["payment_source"] = serde_json::json!({ "paypal": paypal });
         }
         let body = body.to_string();
         let answer = self

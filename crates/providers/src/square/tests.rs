@@ -337,6 +337,7 @@ async fn payment_links_and_cancels() {
         currency_exponent: 2,
         description: "Deposit for the March workshop".into(),
         customer_email: Some("ada@example.com".into()),
+        return_url: Some("https://shop.example.com/thanks".into()),
         idempotency_key: "switchboard-link-1".into(),
         outbox_id: "0190f0a0-0000-7000-8000-00000000000a".into(),
     };
@@ -348,6 +349,10 @@ async fn payment_links_and_cancels() {
     assert_eq!(
         stored["pre_populated_data"]["buyer_email"],
         "ada@example.com"
+    );
+    assert_eq!(
+        stored["checkout_options"]["redirect_url"],
+        "https://shop.example.com/thanks"
     );
     let found = square
         .find_payment_link(&request.outbox_id)
@@ -419,6 +424,7 @@ async fn a_grant_without_the_write_scopes_says_to_reconnect_for_the_feature() {
         currency_exponent: 2,
         description: "Deposit".into(),
         customer_email: None,
+        return_url: None,
         idempotency_key: "switchboard-link-9".into(),
         outbox_id: "0190f0a0-0000-7000-8000-00000000000c".into(),
     };

@@ -10,7 +10,7 @@
 //! stays payable by anyone until deactivated (a deposit could be paid twice) and cannot prefill
 //! the email through the API. What a session costs: it expires (24 hours at most, the default
 //! used here; a new request makes a new link), and this API version requires a `success_url`
-//! ([`DEFAULT_SUCCESS_URL`] unless the adapter is given the business's own page).
+//! ([`DEFAULT_SUCCESS_URL`] unless the request names the business's own page).
 
 use super::{
     PAGE_LIMIT, Stripe, bad_object, bad_shape, is_object_id, parse_subscription_raw,
@@ -27,9 +27,9 @@ use serde_json::value::RawValue;
 use std::borrow::Cow;
 use switchboard_core::records::SubscriptionRecord;
 
-/// Where Stripe sends the customer after paying, unless the adapter is told the business's
-/// own page ([`Stripe::with_checkout_success_url`]): Stripe's receipt email is what the
-/// customer keeps; this page only has to exist.
+/// Where Stripe sends the customer after paying, unless the request names the business's own
+/// page (`PaymentLinkRequest::return_url`): Stripe's receipt email is what the customer keeps;
+/// this page only has to exist.
 pub const DEFAULT_SUCCESS_URL: &str = "https://stripe.com/";
 
 /// How many pages of recent Checkout Sessions (100 each) a look-up reads before giving up.
@@ -96,7 +96,13 @@ impl RequestPayments for Stripe {
                 r.description.clone(),
             ),
             ("line_items[0][quantity]", "1".into()),
-            ("success_url", self.checkout_success_url.clone()),
+            (
+                "success_url",
+                r.return_url
+                    .as_deref()
+                    .unwrap_or(DEFAULT_SUCCESS_URL)
+                    .into(),
+            ),
             (&metadata_key, r.outbox_id.clone()),
             (&intent_metadata_key, r.outbox_id.clone()),
         ];

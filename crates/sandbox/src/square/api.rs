@@ -882,6 +882,15 @@ fn create_payment_link(st: &mut SquareState, body: &[u8], now: i64) -> Result<Va
     if payment_note.is_some_and(|n| n.chars().count() > 500) {
         return Err(too_long("payment_note", 500));
     }
+    let redirect_url = match map.get("checkout_options") {
+        Some(Value::Object(options)) => {
+            string_field(options, "redirect_url", "checkout_options.redirect_url")?
+        }
+        _ => None,
+    };
+    if redirect_url.is_some_and(|u| u.chars().count() > 2048) {
+        return Err(too_long("checkout_options.redirect_url", 2048));
+    }
     let rng = &mut st.data.rng;
     let link = PaymentLink {
         id: rng.base62(16).to_ascii_uppercase(),
@@ -893,6 +902,7 @@ fn create_payment_link(st: &mut SquareState, body: &[u8], now: i64) -> Result<Va
         price,
         buyer_email: buyer_email.map(str::to_string),
         payment_note: payment_note.map(str::to_string),
+        redirect_url: redirect_url.map(str::to_string),
         code: rng.base62(8),
         created_ms: now,
     };

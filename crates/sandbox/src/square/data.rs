@@ -202,6 +202,8 @@ pub(crate) struct PaymentLink {
     pub(crate) price: (i64, String),
     pub(crate) buyer_email: Option<String>,
     pub(crate) payment_note: Option<String>,
+    /// `checkout_options.redirect_url`: the buyer's page after paying.
+    pub(crate) redirect_url: Option<String>,
     pub(crate) code: String,
     pub(crate) created_ms: i64,
 }
@@ -1111,6 +1113,9 @@ impl PaymentLink {
         }
         if let Some(note) = &self.payment_note {
             o["payment_note"] = json!(note);
+        }
+        if let Some(url) = &self.redirect_url {
+            o["checkout_options"] = json!({"redirect_url": url});
         }
         o
     }

@@ -489,6 +489,15 @@ impl PayPalControl {
             .map(|o| o.status.to_string())
     }
 
+    /// Where order `id` sends its payer after approving (`experience_context.return_url`).
+    pub fn order_return_url(&self, id: &str) -> Option<String> {
+        self.ledger()
+            .orders
+            .iter()
+            .find(|o| o.id == id)
+            .and_then(|o| o.return_url.clone())
+    }
+
     /// Orders made so far (through the API), oldest first: their ids.
     pub fn order_ids(&self) -> Vec<String> {
         self.ledger().orders.iter().map(|o| o.id.clone()).collect()

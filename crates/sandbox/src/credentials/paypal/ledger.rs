@@ -294,6 +294,9 @@ pub(crate) struct Order {
     /// Whether the request named `payment_source.paypal` (then the payer's link is
     /// `payer-action`, else `approve`).
     pub payer_action: bool,
+    /// `payment_source.paypal.experience_context.return_url`: where PayPal sends the payer
+    /// after approving.
+    pub return_url: Option<String>,
     /// Who approved it (a test hook plays the buyer).
     pub payer: Option<Payer>,
     pub capture_id: Option<String>,

@@ -246,6 +246,24 @@ pub(crate) fn create(call: &mut Call<'_>) -> Answer {
     };
     let text = |k: &str| unit[k].as_str().map(str::to_string);
     let paypal_source = body.pointer("/payment_source/paypal");
+    const RETURN_URL: &str = "/payment_source/paypal/experience_context/return_url";
+    let return_url = match body.pointer(RETURN_URL) {
+        None | Some(Value::Null) => None,
+        // The spec's `url`: an absolute http(s) address.
+        Some(Value::String(u))
+            if url::Url::parse(u).is_ok_and(|p| matches!(p.scheme(), "http" | "https")) =>
+        {
+            Some(u.clone())
+        }
+        Some(other) => {
+            return bad_field(
+                RETURN_URL,
+                &other.to_string(),
+                "INVALID_PARAMETER_SYNTAX",
+                "The value of a field does not conform to the expected format.",
+            );
+        }
+    };
     let id = ledger::transaction_id(&mut call.ledger.rng);
     let order = Order {
         id: id.clone(),
@@ -265,6 +283,7 @@ pub(crate) fn create(call: &mut Call<'_>) -> Answer {
             .and_then(|p| p["email_address"].as_str())
             .map(str::to_string),
         payer_action: paypal_source.is_some(),
+        return_url,
         payer: None,
         capture_id: None,
         at: call.now,
