@@ -1049,8 +1049,6 @@ impl Workspace {
                     has_previous_secret: setup.has_previous_secret,
                     notification_url,
                     webhook_id: setup.webhook_id,
-                    supported: true,
-                    unsupported_reason: None,
                 })
             })
             .collect::<Result<Vec<_>>>()?;

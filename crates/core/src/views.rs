@@ -1106,10 +1106,6 @@ pub struct WebhookConnectionView {
     /// PayPal: the id of the webhook registered in the PayPal app (not a secret), which
     /// PayPal's signature check needs; `None` until set.
     pub webhook_id: Option<String>,
-    /// Whether the receiver can verify this provider's events.
-    pub supported: bool,
-    /// Why not, when it cannot.
-    pub unsupported_reason: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]

@@ -33,12 +33,4 @@ notification_url: string | null,
  * PayPal: the id of the webhook registered in the PayPal app (not a secret), which
  * PayPal's signature check needs; `None` until set.
  */
-webhook_id: string | null, 
-/**
- * Whether the receiver can verify this provider's events.
- */
-supported: boolean, 
-/**
- * Why not, when it cannot.
- */
-unsupported_reason: string | null, };
+webhook_id: string | null, };

@@ -19,8 +19,6 @@ function hook(overrides: Partial<WebhookConnectionView> = {}): WebhookConnection
     has_previous_secret: false,
     notification_url: null,
     webhook_id: null,
-    supported: true,
-    unsupported_reason: null,
     ...overrides,
   };
 }
@@ -276,7 +274,6 @@ describe("settings → webhooks", () => {
     await screen.findAllByTestId("webhook-connection");
     const pp = row("conn-paypal");
     expect(within(pp).getByTestId("webhook-endpoint").textContent).toBe("http://127.0.0.1:8723/webhooks/conn-paypal");
-    expect(within(pp).queryByTestId("webhook-unsupported")).toBeNull();
     expect(within(pp).queryByTestId("webhook-secret-open")).toBeNull();
     const state = within(pp).getByTestId("webhook-id-set");
     expect(state.dataset.set).toBe("false");
