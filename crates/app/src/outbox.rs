@@ -157,8 +157,10 @@ pub(crate) struct LinkPayload {
     pub currency_exponent: u8,
     pub description: String,
     pub customer_email: Option<String>,
-    /// The return URL setting when the request was made (see `PaymentLinkRequest`).
-    pub return_url: Option<String>,
+    /// The return URL setting when the request was made (see `PaymentLinkRequest`). The outer
+    /// `None`: an item queued before payloads recorded it, sent with the setting at send time,
+    /// as such items were.
+    pub return_url: Option<Option<String>>,
 }
 
 impl LinkPayload {
@@ -183,7 +185,7 @@ impl LinkPayload {
             currency_exponent: u8::try_from(v.get("currency_exponent")?.as_u64()?).ok()?,
             description: s("description")?,
             customer_email: s("customer_email"),
-            return_url: s("return_url"),
+            return_url: v.get("return_url").map(|u| u.as_str().map(str::to_string)),
         })
     }
 }
@@ -684,7 +686,10 @@ impl Workspace {
             currency_exponent: payload.currency_exponent,
             description: payload.description,
             customer_email: payload.customer_email,
-            return_url: payload.return_url,
+            return_url: match payload.return_url {
+                Some(recorded) => recorded,
+                None => self.payment_return_url().await?,
+            },
             idempotency_key: item.idempotency_key.clone(),
             outbox_id: item.id.clone(),
         };
@@ -1042,6 +1047,25 @@ mod tests {
         assert!(v.is_final);
         assert_eq!(v.next_attempt_at, None);
         assert_eq!(v.amount_minor, Some(1234));
+    }
+
+    #[test]
+    fn a_link_payload_keeps_its_return_url_and_tells_an_older_one_apart() {
+        let mut p = LinkPayload {
+            amount_minor: 4000,
+            currency: "EUR".into(),
+            currency_exponent: 2,
+            description: "Deposit".into(),
+            customer_email: None,
+            return_url: Some(Some("https://shop.example.com/thanks".into())),
+        };
+        assert_eq!(LinkPayload::parse(&p.to_json()), Some(p.clone()));
+        p.return_url = Some(None);
+        assert_eq!(LinkPayload::parse(&p.to_json()), Some(p.clone()));
+        // Queued before payloads recorded it: no key at all.
+        let older = r#"{"amount_minor":4000,"currency":"EUR","currency_exponent":2,
+            "description":"Deposit","customer_email":null}"#;
+        assert_eq!(LinkPayload::parse(older).unwrap().return_url, None);
     }
 
     #[test]

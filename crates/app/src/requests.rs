@@ -139,7 +139,7 @@ impl Workspace {
             currency_exponent: currency.iso_exponent(),
             description,
             customer_email: email,
-            return_url: self.payment_return_url().await?,
+            return_url: Some(self.payment_return_url().await?),
         };
         let fallback_from = input.fallback_from.clone();
         let item_kind = kind(&connection.provider, PAYMENT_LINK);
