@@ -9,7 +9,8 @@
 //! small next to 20,000 charges and are in both the import and the floor.
 //! The machine is shared and noisy (the same import varies by ±25% run to run), so the floor
 //! and the import alternate `SWITCHBOARD_BENCH_ROUNDS` times (default 5), each into a fresh data
-//! dir, and the medians are printed with the range. The floor varies more than the import
+//! dir, and the medians are printed with the range, and each round's own ratio (its floor over
+//! its import, a second apart) with theirs. The floor varies more than the import
 //! between sessions: it is a request/answer ping-pong between two mostly idle processes, so it
 //! follows how fast the VM wakes an idle CPU, while the import keeps both CPUs busy (the same
 //! code measured a floor of 405-422k records/s one day and 195-342k another, the import 64-69k
@@ -142,6 +143,9 @@ fn main() {
         .unwrap_or(5)
         .max(1);
     let (mut floor_rates, mut import_rates, mut peaks) = (Vec::new(), Vec::new(), Vec::new());
+    // Each round's floor over its import: the two run a second apart, so a drift of the
+    // machine's speed over the rounds cancels out of these.
+    let mut round_ratios = Vec::new();
     let mut cpu_per_1000 = Vec::new();
     let (mut records, mut db_bytes) = (0, 0);
     for round in 0..rounds {
@@ -184,6 +188,7 @@ fn main() {
         let data = work.path().join(format!("data-{round}"));
         let (rate, peak, fetched, cpu) = import(&data, &base, &key, per_second);
         import_rates.push(rate);
+        round_ratios.push(floor_rates[round] / rate);
         cpu_per_1000.push(cpu * 1e6 / fetched as f64);
         peaks.push(peak);
         assert_eq!(
@@ -197,21 +202,25 @@ fn main() {
     }
     let _ = sandbox.kill();
     let _ = sandbox.wait();
-    let (floor, import, cpu) = (
+    let (floor, import, cpu, ratio) = (
         Stats::of(floor_rates),
         Stats::of(import_rates),
         Stats::of(cpu_per_1000),
+        Stats::of(round_ratios),
     );
     println!(
         "bench import charges={charges} records={records} rounds={rounds} records_per_s={:.0} (min {:.0}, max {:.0})",
         import.median, import.min, import.max
     );
     println!(
-        "bench import_floor records_per_s={:.0} (min {:.0}, max {:.0}) ratio={:.1}x",
+        "bench import_floor records_per_s={:.0} (min {:.0}, max {:.0}) ratio={:.1}x (per round: median {:.1}x, min {:.1}x, max {:.1}x)",
         floor.median,
         floor.min,
         floor.max,
-        floor.median / import.median
+        floor.median / import.median,
+        ratio.median,
+        ratio.min,
+        ratio.max
     );
     println!(
         "bench import_resources cpu_ms_per_1000_records={:.1} (min {:.1}, max {:.1}) peak_rss_mib={:.1} db_kib_per_1000_payments={:.0}",
