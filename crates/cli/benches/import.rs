@@ -10,11 +10,11 @@
 //! The machine is shared and noisy (the same import varies by ±25% run to run), so the floor
 //! and the import alternate `SWITCHBOARD_BENCH_ROUNDS` times (default 5), each into a fresh data
 //! dir, and the medians are printed with the range, and each round's own ratio (its floor over
-//! its import, a second apart) with theirs. The floor varies more than the import
-//! between sessions: it is a request/answer ping-pong between two mostly idle processes, so it
-//! follows how fast the VM wakes an idle CPU, while the import keeps both CPUs busy (the same
-//! code measured a floor of 405-422k records/s one day and 195-342k another, the import 64-69k
-//! and 56-82k), so compare ratios measured the same day.
+//! its import, a second apart) with theirs. The floor varies far more than the import: the same
+//! code measured a floor of 405-422k records/s one day and 106-342k within another, the import
+//! 64-69k and 51-82k. Likely (not verified) because the floor is a request/answer ping-pong
+//! between two mostly idle processes, which follows how fast the VM wakes an idle CPU, while the
+//! import keeps both CPUs busy. Compare ratios measured the same day.
 //! Run: `cargo bench -p switchboard-cli --bench import` (`SWITCHBOARD_BENCH_CHARGES` resizes).
 
 use std::io::{BufRead, BufReader};
