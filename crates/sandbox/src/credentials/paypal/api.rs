@@ -480,22 +480,23 @@ impl PayPalControl {
         true
     }
 
-    /// Status of order `id`, if there is one.
-    pub fn order_status(&self, id: &str) -> Option<String> {
+    /// What `read` takes from order `id`, if there is one.
+    fn read_order<T>(&self, id: &str, read: impl FnOnce(&ledger::Order) -> Option<T>) -> Option<T> {
         self.ledger()
             .orders
             .iter()
             .find(|o| o.id == id)
-            .map(|o| o.status.to_string())
+            .and_then(read)
+    }
+
+    /// Status of order `id`, if there is one.
+    pub fn order_status(&self, id: &str) -> Option<String> {
+        self.read_order(id, |o| Some(o.status.to_string()))
     }
 
     /// Where order `id` sends its payer after approving (`experience_context.return_url`).
     pub fn order_return_url(&self, id: &str) -> Option<String> {
-        self.ledger()
-            .orders
-            .iter()
-            .find(|o| o.id == id)
-            .and_then(|o| o.return_url.clone())
+        self.read_order(id, |o| o.return_url.clone())
     }
 
     /// Orders made so far (through the API), oldest first: their ids.
